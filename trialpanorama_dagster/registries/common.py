@@ -177,3 +177,15 @@ def unique(values):
             seen.add(v)
             out.append(v)
     return out
+
+
+def enum_name(value: Any) -> str | None:
+    """A registry's display text as an API-style enum name.
+
+    ``"Active, not recruiting"`` -> ``"ACTIVE_NOT_RECRUITING"``, ``"Case-Control"`` ->
+    ``"CASE_CONTROL"``; placeholders ("N/A", "none") give None.
+    """
+    text = clean_text(value)
+    if not text:
+        return None
+    return re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").upper() or None

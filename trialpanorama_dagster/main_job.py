@@ -1,0 +1,44 @@
+"""``trialpanorama run``: materialise the whole graph on the configured sources and summarise it."""
+from __future__ import annotations
+
+import time
+
+from .home import ensure_dagster_home
+from .warehouse.db import connect, default_db_path, table_counts
+from .warehouse.schema import CONTROL_TABLES, STUDY_TABLES
+
+
+def run_main_job(quiet: bool = False) -> int:
+    ensure_dagster_home()
+    import dagster as dg
+
+    from .definitions import defs
+
+    started = time.monotonic()
+    instance = dg.DagsterInstance.get()
+    job = defs.resolve_job_def("materialize_everything")
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}})
+    seconds = time.monotonic() - started
+    checks = list(result.get_asset_check_evaluations())
+    failed = [c for c in checks if not c.passed]
+    db = default_db_path()
+    print()
+    print(f"main job {'succeeded' if result.success else 'FAILED'} in {seconds:.1f} s (run {result.run_id})")
+    if db.exists():
+        con = connect(db, read_only=True)
+        try:
+            counts = table_counts(con, [t.name for t in STUDY_TABLES + CONTROL_TABLES])
+        finally:
+            con.close()
+        width = max(map(len, counts))
+        print("tables:")
+        for name, n in counts.items():
+            print(f"  {name:<{width}}  {n:>9,}")
+    print(f"checks: {len(checks) - len(failed)} passed, {len(failed)} failed")
+    for c in failed:
+        print(f"  FAILED {c.asset_key.to_user_string()} {c.check_name} ({c.severity.value}): {c.description}")
+    print(f"warehouse: {db}")
+    blocking_failed = [c for c in failed if c.severity.value == "ERROR"]
+    return 0 if result.success and not blocking_failed else 1

@@ -1,0 +1,79 @@
+"""Data-quality checks on the warehouse, as plain functions (the Dagster checks wrap these).
+
+Each returns a ``CheckOutcome``: passed or not, a one-line description and figures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from .schema import STUDY_TABLES, table
+
+REQUIRED_STUDY_FIELDS = ("study_id", "study_source", "study_type", "title")
+
+
+@dataclass
+class CheckOutcome:
+    passed: bool
+    description: str
+    metadata: dict = field(default_factory=dict)
+
+
+def unique_study_ids(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    dupes = con.execute("SELECT study_id, count(*) n FROM studies GROUP BY study_id HAVING n > 1 "
+                        "ORDER BY n DESC LIMIT 20").fetchall()
+    return CheckOutcome(not dupes, f"{len(dupes)} duplicated study ids",
+                        {"duplicated_ids": [d[0] for d in dupes]})
+
+
+def required_study_fields(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    missing = {c: con.execute(f"SELECT count(*) FROM studies WHERE {c} IS NULL").fetchone()[0]
+               for c in REQUIRED_STUDY_FIELDS}
+    bad = {c: n for c, n in missing.items() if n}
+    return CheckOutcome(not bad, "required fields missing: " + (", ".join(f"{c}={n}" for c, n in bad.items()) or "none"),
+                        {f"missing_{c}": n for c, n in missing.items()})
+
+
+def child_rows_have_study(con: duckdb.DuckDBPyConnection, name: str) -> CheckOutcome:
+    t = table(name)
+    orphans = con.execute(f"SELECT count(*) FROM {t.name} c WHERE NOT EXISTS "
+                          f"(SELECT 1 FROM studies s WHERE s.study_id = c.study_id)").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+    return CheckOutcome(orphans == 0, f"{orphans} of {rows} {name} rows have no study",
+                        {"orphan_rows": orphans, "rows": rows})
+
+
+def counts_match_raw(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """Every raw record has exactly one study, holding the newest raw version's payload."""
+    per_source = con.execute("""
+        SELECT r.source, r.n_raw, coalesce(s.n_studies, 0)
+        FROM (SELECT source, count(DISTINCT source_id) n_raw FROM raw_records GROUP BY source) r
+        LEFT JOIN (SELECT study_source, count(*) n_studies FROM studies GROUP BY study_source) s
+          ON s.study_source = r.source""").fetchall()
+    stale = con.execute("""
+        SELECT count(*) FROM studies s WHERE NOT EXISTS (
+          SELECT 1 FROM raw_records r WHERE r.source = s.study_source AND r.source_id = s.study_id
+            AND r.payload_hash = s.payload_hash)""").fetchone()[0]
+    mismatched = [(src, n_raw, n_st) for src, n_raw, n_st in per_source if n_raw != n_st]
+    desc = "; ".join(f"{src}: {n_raw} raw ids vs {n_st} studies" for src, n_raw, n_st in per_source) or "no raw records"
+    return CheckOutcome(not mismatched and stale == 0, desc + f"; {stale} studies without their raw payload",
+                        {"studies_without_raw": stale,
+                         **{f"{src}_raw_ids": n_raw for src, n_raw, _ in per_source},
+                         **{f"{src}_studies": n_st for src, _, n_st in per_source}})
+
+
+def latest_load_quarantine(con: duckdb.DuckDBPyConnection, source: str) -> CheckOutcome:
+    row = con.execute("SELECT load_id, records_seen, records_quarantined FROM load_events WHERE source = ? AND kind IN ('load', 'fetch') "
+                      "ORDER BY started_at DESC LIMIT 1", [source]).fetchone()
+    if row is None:
+        return CheckOutcome(False, f"no load of {source} recorded")
+    load_id, seen, quarantined = row
+    reasons = con.execute("SELECT reason, count(*) FROM quarantine WHERE load_id = ? GROUP BY reason "
+                          "ORDER BY 2 DESC LIMIT 10", [load_id]).fetchall()
+    return CheckOutcome(quarantined == 0, f"{quarantined} of {seen} records quarantined in the latest load",
+                        {"quarantined": quarantined, "seen": seen,
+                         "top_reasons": "\n".join(f"{n} × {r}" for r, n in reasons)})
+
+
+CHILD_TABLES = tuple(t.name for t in STUDY_TABLES if t.name != "studies")
