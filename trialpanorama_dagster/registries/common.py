@@ -43,6 +43,15 @@ def clean_text(value: Any) -> str | None:
     return text
 
 
+def code(value: Any, field: str = "value") -> str | None:
+    """An enumerated code as the registry gives it (``NA``, ``NONE`` are real codes, not placeholders)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{field}: expected a code string, got {type(value).__name__}: {str(value)[:60]!r}")
+    return value.strip() or None
+
+
 _DATE_FULL = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _DATE_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DATE_YEAR = re.compile(r"^(\d{4})$")

@@ -10,7 +10,7 @@ import re
 
 from .common import (
     STUDY_TYPE_TRIAL, RecordError, StudyRows, age_in_years, as_dict, as_float, as_int, as_list,
-    clean_text, empty_rows, mesh_record_type, normalise_mesh_id, parse_date, unique,
+    clean_text, code, empty_rows, mesh_record_type, normalise_mesh_id, parse_date, unique,
 )
 from .ctgov_results import adverse_event_rows, result_rows
 
@@ -27,6 +27,7 @@ OUTCOME_TYPE = {
     "WITHHELD": "expanded_access",
 }
 DRUG_TYPES = {"DRUG", "BIOLOGICAL"}
+_NEOPLASM = re.compile(r"\b(?:tumou?rs?|cancers?|neoplasm)$")
 
 
 def study_id_of(study: dict) -> str | None:
@@ -84,9 +85,9 @@ def parse_study(study: dict, payload_hash: str | None = None) -> StudyRows:
     res_post, _, _ = _date(status.get("resultsFirstPostDateStruct"), "resultsFirstPostDateStruct")
     last_post, _, _ = _date(status.get("lastUpdatePostDateStruct"), "lastUpdatePostDateStruct")
 
-    phases = [clean_text(p) for p in as_list(design.get("phases"), "phases")]
+    phases = [code(p, "phases") for p in as_list(design.get("phases"), "phases")]
     phase = "/".join(p for p in phases if p) or None
-    overall = clean_text(status.get("overallStatus"))
+    overall = code(status.get("overallStatus"))
     why = clean_text(status.get("whyStopped"))
     has_results = bool(study.get("hasResults")) or bool(results)
     lead = as_dict(sponsor_mod.get("leadSponsor"), "leadSponsor")
@@ -103,22 +104,22 @@ def parse_study(study: dict, payload_hash: str | None = None) -> StudyRows:
     n_arms = as_int(design_info.get("numberOfArms") or design.get("numberOfArms"), "numberOfArms")
 
     rows["studies"].append((
-        nct, SOURCE, STUDY_TYPE_TRIAL, clean_text(design.get("studyType")),
+        nct, SOURCE, STUDY_TYPE_TRIAL, code(design.get("studyType")),
         clean_text(ident.get("briefTitle")), clean_text(ident.get("officialTitle")),
         clean_text(ident.get("acronym")),
         clean_text(desc.get("briefSummary")), clean_text(desc.get("detailedDescription")),
-        clean_text(lead.get("name")), clean_text(lead.get("class")), collaborators,
+        clean_text(lead.get("name")), code(lead.get("class")), collaborators,
         start, start_prec, start_type, start.year if start else None,
         pcd, pcd_type, comp, comp_type, first_sub, first_post, res_post, last_post,
-        overall, overall, clean_text(status.get("lastKnownStatus")), why,
+        overall, overall, code(status.get("lastKnownStatus")), why,
         phase, phase,
-        as_int(enroll.get("count"), "enrollmentInfo.count"), clean_text(enroll.get("type")),
-        clean_text(design_info.get("allocation")), clean_text(design_info.get("interventionModel")),
-        clean_text(design_info.get("observationalModel")), clean_text(design_info.get("timePerspective")),
-        clean_text(design_info.get("primaryPurpose")), clean_text(masking.get("masking")),
+        as_int(enroll.get("count"), "enrollmentInfo.count"), code(enroll.get("type")),
+        code(design_info.get("allocation")), code(design_info.get("interventionModel")),
+        code(design_info.get("observationalModel")), code(design_info.get("timePerspective")),
+        code(design_info.get("primaryPurpose")), code(masking.get("masking")),
         [m for m in as_list(masking.get("whoMasked"), "whoMasked") if m],
         n_arms if n_arms is not None else (len(arm_groups) or None),
-        clean_text(elig.get("eligibilityCriteria")), clean_text(elig.get("sex")), min_age, max_age,
+        clean_text(elig.get("eligibilityCriteria")), code(elig.get("sex")), min_age, max_age,
         age_in_years(min_age), age_in_years(max_age), hv,
         [a for a in as_list(elig.get("stdAges"), "stdAges") if a],
         unique(clean_text(k) for k in as_list(cond_mod.get("keywords"), "keywords")),
@@ -128,9 +129,9 @@ def parse_study(study: dict, payload_hash: str | None = None) -> StudyRows:
         has_results, source_version_of(study), payload_hash,
     ))
     rows["outcomes"].append((nct, STUDY_TYPE_TRIAL, overall, OUTCOME_TYPE.get(overall or ""), why, has_results))
-    _conditions(nct, cond_mod, derived, rows)
-    _arms_and_interventions(nct, arm_groups, interventions, results, rows)
-    _endpoints(nct, as_dict(ps.get("outcomesModule"), "outcomesModule"), rows)
+    add_conditions(nct, cond_mod, derived, rows)
+    add_arms_and_interventions(nct, arm_groups, interventions, results, rows)
+    add_endpoints(nct, as_dict(ps.get("outcomesModule"), "outcomesModule"), rows)
     for ref in as_list(as_dict(ps.get("referencesModule"), "referencesModule").get("references"), "references"):
         ref = as_dict(ref, "references")
         pmid = clean_text(str(ref["pmid"])) if ref.get("pmid") is not None else None
@@ -145,14 +146,14 @@ def parse_study(study: dict, payload_hash: str | None = None) -> StudyRows:
     for loc in locations:
         rows["locations"].append((nct, clean_text(loc.get("facility")), clean_text(loc.get("city")),
                                   clean_text(loc.get("state")), clean_text(loc.get("country")),
-                                  clean_text(loc.get("status"))))
+                                  code(loc.get("status"))))
     if results:
         rows["results"].extend(result_rows(nct, results, arm_groups))
         rows["adverse_events"].extend(adverse_event_rows(nct, results))
     return rows
 
 
-def _conditions(nct: str, cond_mod: dict, derived: dict, rows: StudyRows) -> None:
+def add_conditions(nct: str, cond_mod: dict, derived: dict, rows: StudyRows) -> None:
     browse = as_dict(derived.get("conditionBrowseModule"), "conditionBrowseModule")
     meshes = [as_dict(m, "meshes") for m in as_list(browse.get("meshes"), "meshes")]
     by_term = {(m.get("term") or "").lower(): m for m in meshes}
@@ -173,6 +174,9 @@ def _conditions(nct: str, cond_mod: dict, derived: dict, rows: StudyRows) -> Non
             how = "as_found"
             mesh = next((m for text, m in found if text == key), None) or \
                 next((m for text, m in found if text in key or key in text), None)
+        if mesh is None:
+            # NLM's own wording for a study's headings: "Liver Cancer" -> "Liver Neoplasms"
+            how, mesh = "neoplasm_wording", by_term.get(_NEOPLASM.sub("neoplasms", key))
         mesh_id = normalise_mesh_id(mesh.get("id")) if mesh else None
         rows["conditions"].append((nct, STUDY_TYPE_TRIAL, name, mesh_id, mesh_record_type(mesh_id),
                                    mesh.get("term") if mesh else None, how if mesh else None, order))
@@ -184,12 +188,12 @@ def _conditions(nct: str, cond_mod: dict, derived: dict, rows: StudyRows) -> Non
                 rows["mesh_terms"].append((nct, domain, normalise_mesh_id(m.get("id")), m.get("term"), is_anc))
 
 
-def _arms_and_interventions(nct, arm_groups, interventions, results, rows) -> None:
+def add_arms_and_interventions(nct, arm_groups, interventions, results, rows) -> None:
     subjects = _baseline_counts(results)
     by_name: dict[str, dict] = {}
     for order, iv in enumerate(interventions):
         iv = as_dict(iv, "interventions")
-        itype, name = clean_text(iv.get("type")), clean_text(iv.get("name"))
+        itype, name = code(iv.get("type")), clean_text(iv.get("name"))
         other = unique(clean_text(o) for o in as_list(iv.get("otherNames"), "otherNames"))
         desc = clean_text(iv.get("description"))
         labels = [lbl for lbl in as_list(iv.get("armGroupLabels"), "armGroupLabels") if lbl]
@@ -203,7 +207,7 @@ def _arms_and_interventions(nct, arm_groups, interventions, results, rows) -> No
     used: set[int] = set()
     for order, arm in enumerate(arm_groups):
         arm = as_dict(arm, "armGroups")
-        label, gtype, gdesc = clean_text(arm.get("label")), clean_text(arm.get("type")), clean_text(arm.get("description"))
+        label, gtype, gdesc = clean_text(arm.get("label")), code(arm.get("type")), clean_text(arm.get("description"))
         names = [n for n in as_list(arm.get("interventionNames"), "interventionNames") if n]
         rows["arm_groups"].append((nct, order, label, gtype, gdesc, names))
         n_sub = subjects.get((label or "").lower())
@@ -218,7 +222,7 @@ def _arms_and_interventions(nct, arm_groups, interventions, results, rows) -> No
         for n, iv in matched:
             if iv is not None:
                 used.add(id(iv))
-                rows["disposition"].append((nct, clean_text(iv.get("type")), gtype, clean_text(iv.get("name")),
+                rows["disposition"].append((nct, code(iv.get("type")), gtype, clean_text(iv.get("name")),
                                             clean_text(iv.get("description")), STUDY_TYPE_TRIAL, n_sub, label, gdesc))
             else:
                 itype, _, iname = n.partition(":") if ":" in n else ("", "", n)
@@ -228,7 +232,7 @@ def _arms_and_interventions(nct, arm_groups, interventions, results, rows) -> No
             rows["disposition"].append((nct, None, gtype, None, None, STUDY_TYPE_TRIAL, n_sub, label, gdesc))
     for iv in interventions:
         if id(iv) not in used:
-            rows["disposition"].append((nct, clean_text(iv.get("type")), None, clean_text(iv.get("name")),
+            rows["disposition"].append((nct, code(iv.get("type")), None, clean_text(iv.get("name")),
                                         clean_text(iv.get("description")), STUDY_TYPE_TRIAL, None, None, None))
 
 
@@ -245,7 +249,7 @@ def _baseline_counts(results: dict) -> dict[str, int]:
     return out
 
 
-def _endpoints(nct: str, mod: dict, rows: StudyRows) -> None:
+def add_endpoints(nct: str, mod: dict, rows: StudyRows) -> None:
     for key, etype in (("primaryOutcomes", "PRIMARY"), ("secondaryOutcomes", "SECONDARY"), ("otherOutcomes", "OTHER")):
         for order, o in enumerate(as_list(mod.get(key), key)):
             o = as_dict(o, key)

@@ -5,7 +5,8 @@
 incremental run is a stable, resumable stream. Requests are paced to ``requests_per_minute``;
 429, 5xx, timeouts, transport errors and truncated/invalid bodies are retried with exponential
 backoff and full jitter, always re-requesting the same page token, so a study is never lost or
-duplicated. Non-retryable failures raise ``CtgovApiError``.
+duplicated. Non-retryable failures raise ``CtgovApiError``. ``requests_per_minute <= 0`` disables
+pacing; ``Retry-After`` (seconds) on a 429 replaces the jittered delay, capped by ``backoff_max``.
 """
 from __future__ import annotations
 
