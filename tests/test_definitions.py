@@ -1,0 +1,66 @@
+"""The code location: it loads, its asset keys are what the project promises, the whole graph runs."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from trialpanorama_dagster.definitions import build_definitions, defs
+from trialpanorama_dagster.resources.warehouse import WarehouseResource
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A rename of any of these breaks users' selections, schedules and sensors: change it on purpose.
+EXPECTED_ASSET_KEYS = [
+    "core/adverse_events", "core/arm_groups", "core/biomarkers", "core/conditions", "core/disposition",
+    "core/drugs", "core/endpoints", "core/interventions", "core/locations", "core/mesh_terms", "core/outcomes",
+    "core/relations", "core/results", "core/secondary_ids", "core/studies", "raw/ctgov",
+]
+
+
+def test_definitions_load_and_asset_keys_are_stable():
+    dg.Definitions.validate_loadable(defs)
+    keys = sorted(k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys())
+    assert keys == EXPECTED_ASSET_KEYS
+    groups = {k.to_user_string(): defs.resolve_assets_def(k).group_names_by_key[k]
+              for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {g for k, g in groups.items() if k.startswith("core/")} == {"core"} and groups["raw/ctgov"] == "raw"
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {"materialize_everything", "ctgov_refresh"}
+    schedule = defs.resolve_schedule_def("nightly_ctgov_refresh")
+    assert schedule.cron_schedule == "30 2 * * *" and schedule.job_name == "ctgov_refresh"
+
+
+def test_materialising_everything_passes_every_check(tmp_path):
+    db = tmp_path / "w.duckdb"
+    local = build_definitions(WarehouseResource(path=str(db)))
+    result = local.resolve_job_def("materialize_everything").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    checks = list(result.get_asset_check_evaluations())
+    assert len(checks) == 18 and all(c.passed for c in checks), [c.description for c in checks if not c.passed]
+    mats = {m.asset_key.to_user_string(): m for m in result.get_asset_materialization_events()}
+    studies_meta = mats["core/studies"].materialization.metadata
+    assert studies_meta["dagster/row_count"].value == 216
+    raw_meta = mats["raw/ctgov"].materialization.metadata
+    assert raw_meta["records_seen"].value == 226 and raw_meta["quarantined"].value == 0
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM studies WHERE phase = 'PHASE2/PHASE3'").fetchone()[0] >= 1
+    con.close()
+    # a second run changes nothing and still passes
+    again = local.resolve_job_def("materialize_everything").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    mats = {m.asset_key.to_user_string(): m for m in again.get_asset_materialization_events()}
+    assert mats["raw/ctgov"].materialization.metadata["new_versions"].value == 0
+    assert mats["core/studies"].materialization.metadata["dagster/row_count"].value == 216
+
+
+def test_trialpanorama_run_prints_the_summary(tmp_path):
+    env = {**os.environ, "TRIALPANORAMA_HOME": str(tmp_path / "home")}
+    env.pop("DAGSTER_HOME", None)
+    out = subprocess.run([sys.executable, "-m", "trialpanorama_dagster.cli", "run", "--quiet"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "main job succeeded" in out.stdout and "checks: 18 passed, 0 failed" in out.stdout
+    assert f"warehouse: {tmp_path / 'home' / 'warehouse.duckdb'}" in out.stdout
+    assert (tmp_path / "home" / "dagster" / "dagster.yaml").exists()
