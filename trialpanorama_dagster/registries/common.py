@@ -198,3 +198,16 @@ def enum_name(value: Any) -> str | None:
     if not text:
         return None
     return re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").upper() or None
+
+
+def make_row(table_name: str, **values) -> tuple:
+    """A row tuple for a declared table from column=value pairs (unnamed columns are NULL).
+
+    Parsers of sources with sparse fields use this so rows never depend on column positions.
+    """
+    from ..warehouse.schema import table
+    t = table(table_name)
+    unknown = set(values) - set(t.column_names)
+    if unknown:
+        raise KeyError(f"{table_name} has no column(s) {sorted(unknown)}")
+    return tuple(values.get(c) for c in t.column_names)
