@@ -37,7 +37,8 @@ def phase(text: str | None) -> str | None:
         nums = sorted({_ROMAN[r] for r, yn in flagged if yn == "yes"})
         return "/".join(f"PHASE{n}" for n in nums) or None
     digits: list[str] = []
-    for tok in re.findall(r"iv|iii|ii|i\b|[0-4]", re.sub(r"phase", " ", low)):
+    # roman numerals only as words ("IIb" ok; not the "iv" in "Bioequivalence", CTIS phase texts)
+    for tok in re.findall(r"\b(?:iv|iii|ii|i)(?=[ab]?\b)|[0-4]", re.sub(r"phase", " ", low)):
         d = _ROMAN.get(tok, tok)
         if d != "0" and d not in digits:
             digits.append(d)
@@ -57,6 +58,23 @@ _STATUS = {
     "stopped": "TERMINATED", "halted prematurely": "TERMINATED",
     "withdrawn": "WITHDRAWN", "suspended": "SUSPENDED", "temporarily halted": "SUSPENDED",
     "enrolling by invitation": "ENROLLING_BY_INVITATION", "unknown": "UNKNOWN", "unknown status": "UNKNOWN",
+    # WHO ICTRP spellings of the registries' own statuses
+    "closed to recruitment of participants": "ACTIVE_NOT_RECRUITING", "closed to recruitment": "ACTIVE_NOT_RECRUITING",
+    "recruitment completed": "ACTIVE_NOT_RECRUITING", "recruitment complete": "ACTIVE_NOT_RECRUITING",
+    "no longer recruiting": "ACTIVE_NOT_RECRUITING", "pending (not yet recruiting)": "NOT_YET_RECRUITING",
+    "authorised-recruitment may be ongoing or finished": "NOT_YET_RECRUITING",  # as EUCTR "Authorised"
+    # EU CTR (per member state) and CTIS (overall / per member state) wording
+    "restarted": "ACTIVE_NOT_RECRUITING", "suspended by ca": "SUSPENDED", "halted": "SUSPENDED",
+    "not authorised": "WITHDRAWN", "prohibited by ca": "WITHDRAWN", "cancelled": "WITHDRAWN",
+    "expired": "WITHDRAWN", "revoked": "TERMINATED", "ended": "COMPLETED", "early termination": "TERMINATED",
+    "terminated early": "TERMINATED", "under evaluation": "NOT_YET_RECRUITING",
+    "authorised, not started": "NOT_YET_RECRUITING", "authorised, recruitment pending": "NOT_YET_RECRUITING",
+    "ongoing, not yet recruiting": "NOT_YET_RECRUITING", "authorised, recruiting": "RECRUITING",
+    "ongoing, recruiting": "RECRUITING", "ongoing, recruitment ended": "ACTIVE_NOT_RECRUITING",
+    # ISRCTN status overrides; ChiCTR ("Suspending", "Temporary halt") and its Chinese labels
+    "anticipated": "NOT_YET_RECRUITING", "suspending": "SUSPENDED", "temporary halt": "SUSPENDED",
+    "正在进行": "RECRUITING", "正在招募": "RECRUITING", "尚未开始": "NOT_YET_RECRUITING", "结束": "COMPLETED",
+    "已完成": "COMPLETED", "暂停或中断": "SUSPENDED", "暂停": "SUSPENDED", "终止": "TERMINATED",
 }
 
 
@@ -70,11 +88,16 @@ def status(text: str | None) -> str | None:
     return _STATUS.get(t)
 
 
+_SEX_ZH = {"男女均可": "ALL", "男女": "ALL", "不限": "ALL", "男性": "MALE", "男": "MALE", "女性": "FEMALE", "女": "FEMALE"}
+
+
 def sex(text: str | None) -> str | None:
     """"Both", "Both males and females", "M", "female" ... -> ALL / MALE / FEMALE."""
     if not text:
         return None
     t = text.strip().lower()
+    if t in _SEX_ZH:
+        return _SEX_ZH[t]
     if t in ("all", "both", "both males and females", "male and female", "males and females", "m/f",
              "female and male", "any", "both, male and female"):
         return "ALL"
