@@ -77,3 +77,32 @@ def latest_load_quarantine(con: duckdb.DuckDBPyConnection, source: str) -> Check
 
 
 CHILD_TABLES = tuple(t.name for t in STUDY_TABLES if t.name != "studies")
+
+
+def clusters_with_two_nct(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """A dedup cluster holding two ClinicalTrials.gov records: either CT.gov itself has a duplicate,
+    or an id was mis-quoted somewhere (a master-protocol EudraCT, a typo). Listed for review."""
+    rows = con.execute(r"""
+        SELECT cluster_id, list(study_id ORDER BY study_id) FROM trial_clusters
+        WHERE regexp_full_match(study_id, 'NCT\d{8}') GROUP BY cluster_id HAVING count(*) > 1
+        ORDER BY cluster_id""").fetchall()
+    return CheckOutcome(not rows, f"{len(rows)} clusters contain two or more NCT ids",
+                        {"clusters": len(rows),
+                         "examples": "\n".join(f"{cid}: {', '.join(ids)}" for cid, ids in rows[:20])})
+
+
+def cluster_coverage(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """Every study is in exactly one cluster, no cluster row is stale, every cluster has one primary."""
+    missing = con.execute("SELECT count(*) FROM studies s WHERE NOT EXISTS "
+                          "(SELECT 1 FROM trial_clusters c WHERE c.study_id = s.study_id)").fetchone()[0]
+    stale = con.execute("SELECT count(*) FROM trial_clusters c WHERE NOT EXISTS "
+                        "(SELECT 1 FROM studies s WHERE s.study_id = c.study_id)").fetchone()[0]
+    bad_primary = con.execute("SELECT count(*) FROM (SELECT cluster_id FROM trial_clusters GROUP BY cluster_id "
+                              "HAVING count(*) FILTER (WHERE is_primary) <> 1 OR count(*) <> max(cluster_size))"
+                              ).fetchone()[0]
+    studies = con.execute("SELECT count(*) FROM studies").fetchone()[0]
+    ok = missing == 0 and stale == 0 and bad_primary == 0
+    return CheckOutcome(ok, f"{missing} of {studies} studies without a cluster, {stale} stale cluster rows, "
+                            f"{bad_primary} clusters without exactly one primary",
+                        {"studies": studies, "studies_without_cluster": missing, "stale_rows": stale,
+                         "clusters_bad_primary": bad_primary})

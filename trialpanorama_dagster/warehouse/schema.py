@@ -188,7 +188,26 @@ SYNC_STATE = _t("sync_state", [
    description="Cursors of incremental extracts (last update date, page token of an interrupted run).")
 
 CONTROL_TABLES: tuple[Table, ...] = (RAW_RECORDS, QUARANTINE, LOAD_EVENTS, SYNC_STATE)
-ALL_TABLES: tuple[Table, ...] = STUDY_TABLES + (DRUG_MOA,) + CONTROL_TABLES
+
+# Cross-registry dedup clusters (rebuilt as a whole by warehouse.clusters.build_clusters).
+TRIAL_CLUSTERS = _t("trial_clusters", [
+    "study_id VARCHAR NOT NULL", "study_source VARCHAR", "cluster_id VARCHAR NOT NULL", "is_primary BOOLEAN",
+    "cluster_size INTEGER", "confidence DOUBLE", "primary_rule VARCHAR",
+], pk=("study_id",), per_study=False,
+   description="Every study's cross-registry cluster (singletons included) and whether it is the primary.")
+
+CLUSTER_EVIDENCE = _t("cluster_evidence", [
+    "cluster_id VARCHAR NOT NULL", "study_id_a VARCHAR NOT NULL", "study_id_b VARCHAR NOT NULL",
+    "evidence_type VARCHAR", "shared_id VARCHAR", "field VARCHAR", "confidence DOUBLE",
+], per_study=False, description="Why two studies are in one cluster: the id that links them and where it was read.")
+
+CLUSTER_REVIEW = _t("cluster_review", [
+    "study_id_a VARCHAR NOT NULL", "study_id_b VARCHAR NOT NULL", "title_similarity DOUBLE",
+    "sponsor_match BOOLEAN", "date_gap_days INTEGER", "reason VARCHAR",
+], per_study=False, description="Title look-alikes in different clusters, for review (never merged automatically).")
+
+LINKAGE_TABLES: tuple[Table, ...] = (TRIAL_CLUSTERS, CLUSTER_EVIDENCE, CLUSTER_REVIEW)
+ALL_TABLES: tuple[Table, ...] = STUDY_TABLES + (DRUG_MOA,) + CONTROL_TABLES + LINKAGE_TABLES
 TABLES: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 
 
