@@ -7,50 +7,28 @@ incremental run is a stable, resumable stream. Requests are paced to ``requests_
 backoff and full jitter, always re-requesting the same page token, so a study is never lost or
 duplicated. Non-retryable failures raise ``CtgovApiError``. ``requests_per_minute <= 0`` disables
 pacing; ``Retry-After`` (seconds) on a 429 replaces the jittered delay, capped by ``backoff_max``.
+The pacing/retry machinery is the shared ``http_retry.RetryingHttp``.
 """
 from __future__ import annotations
 
 import datetime as dt
-import random
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import httpx
 import orjson
 
+from .http_retry import Page, RegistryApiError, RetryingHttp, Retryable, json_object
+from .http_retry import iso_date as _iso
+
+__all__ = ["CtgovApiError", "CtgovLiveClient", "Page", "DEFAULT_BASE_URL", "SORT_ASC"]
+
 DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
 SORT_ASC = "LastUpdatePostDate:asc"
 
 
-@dataclass
-class Page:
-    studies: list[dict]
-    payloads: list[bytes]           # each study re-serialised with orjson.dumps
-    next_page_token: str | None     # None on the last page
-    page_token: str | None          # the token that fetched this page; None for the first page
-    total_count: int | None         # only on the first page (countTotal=true)
-    url: str
-
-
-class CtgovApiError(RuntimeError):
+class CtgovApiError(RegistryApiError):
     """A non-retryable API failure (4xx other than 429) or retries exhausted."""
-
-
-class _Retryable(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None):
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-def _iso(d: Any) -> str:
-    if isinstance(d, dt.datetime):
-        d = d.date()
-    return d.isoformat() if isinstance(d, dt.date) else str(d)
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    return " ".join(text.split())[:limit]
 
 
 class CtgovLiveClient:
@@ -73,17 +51,14 @@ class CtgovLiveClient:
             raise ValueError(f"page_size must be in 1..1000, got {page_size}")
         self.base_url = base_url.rstrip("/")
         self.page_size = page_size
-        self.min_interval = 60.0 / requests_per_minute if requests_per_minute > 0 else 0.0
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self._sleep, self._clock, self._log = sleep, clock, log
-        self._last_start: float | None = None
-        self._rng = random.Random()
-        self._http = httpx.Client(
-            base_url=self.base_url, transport=transport, timeout=timeout, follow_redirects=True,
-            headers={"User-Agent": user_agent, "Accept": "application/json"},
-        )
+        self._log = log
+        self._http = RetryingHttp(
+            self.base_url, name="ClinicalTrials.gov", log_prefix="ctgov",
+            requests_per_minute=requests_per_minute, max_retries=max_retries, backoff_base=backoff_base,
+            backoff_max=backoff_max, timeout=timeout, user_agent=user_agent, accept="application/json",
+            transport=transport, sleep=sleep, clock=clock, log=log, error_cls=CtgovApiError)
+        self.min_interval = self._http.min_interval
+        self.max_retries, self.backoff_base, self.backoff_max = max_retries, backoff_base, backoff_max
 
     # -- public -------------------------------------------------------------------------------
     def build_params(
@@ -146,7 +121,7 @@ class CtgovLiveClient:
 
     def fetch_version(self) -> dict:
         """``GET /version``: ``{"apiVersion": ..., "dataTimestamp": ...}``."""
-        return self._get_json("/version", {}, _check_object)[0]
+        return self._get_json("/version", {}, json_object)[0]
 
     def close(self) -> None:
         self._http.close()
@@ -158,80 +133,16 @@ class CtgovLiveClient:
         self.close()
 
     # -- internals ----------------------------------------------------------------------------
-    def _pace(self) -> None:
-        if self._last_start is not None and self.min_interval > 0:
-            wait = self._last_start + self.min_interval - self._clock()
-            if wait > 0:
-                self._sleep(wait)
-        self._last_start = self._clock()
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(self.backoff_max, max(0.0, retry_after))
-        return self._rng.uniform(0.0, min(self.backoff_max, self.backoff_base * 2 ** attempt))
-
-    def _get_json(self, path: str, params: dict, check: Callable[[Any], None]) -> tuple[Any, str]:
-        url = f"{self.base_url}{path}"
-        for attempt in range(self.max_retries + 1):
-            self._pace()
-            try:
-                resp = self._http.get(path, params=params)
-                url = str(resp.request.url)
-                return self._decode(resp, check), url
-            except _Retryable as exc:
-                reason, retry_after = str(exc), exc.retry_after
-            except httpx.TimeoutException as exc:
-                reason, retry_after = f"timeout ({type(exc).__name__})", None
-            except httpx.TransportError as exc:
-                reason, retry_after = f"transport error ({type(exc).__name__}: {_one_line(str(exc), 120)})", None
-            if attempt >= self.max_retries:
-                raise CtgovApiError(
-                    f"ClinicalTrials.gov {path} failed after {attempt + 1} attempts: {reason} ({url})")
-            delay = self._backoff(attempt, retry_after)
-            if self._log:
-                self._log(f"ctgov: {reason} on {path} token={params.get('pageToken')!s:.40}; "
-                          f"retry {attempt + 1}/{self.max_retries} in {delay:.2f}s")
-            self._sleep(delay)
-        raise AssertionError("unreachable")
-
-    @staticmethod
-    def _decode(resp: httpx.Response, check: Callable[[Any], None]) -> Any:
-        status = resp.status_code
-        if status == 429 or status >= 500:
-            retry_after = None
-            if status == 429:
-                try:
-                    retry_after = float(resp.headers.get("Retry-After", ""))
-                except ValueError:
-                    pass
-            raise _Retryable(f"HTTP {status}", retry_after)
-        if status >= 400:
-            raise CtgovApiError(
-                f"ClinicalTrials.gov HTTP {status} for {resp.request.url}: {_one_line(resp.text)}")
-        if status != 200:
-            raise _Retryable(f"unexpected HTTP {status}")
-        content = resp.content
-        declared = resp.headers.get("Content-Length")
-        if declared is not None and "Content-Encoding" not in resp.headers:
-            if declared.strip() != str(len(content)):
-                raise _Retryable(f"truncated body ({len(content)} of {declared} bytes)")
-        try:
-            body = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            raise _Retryable(f"invalid JSON body ({len(content)} bytes)") from None
-        check(body)
-        return body
+    def _get_json(self, path: str, params: dict, validate: Callable[[bytes], Any]) -> tuple[Any, str]:
+        what = f"{path} token={params.get('pageToken')!s:.40}"
+        return self._http.get(path, params, validate, what=what)
 
 
-def _check_object(body: Any) -> None:
-    if not isinstance(body, dict):
-        raise _Retryable("response body is not a JSON object")
-
-
-def _check_studies(body: Any) -> None:
-    _check_object(body)
+def _check_studies(content: bytes) -> dict:
+    body = json_object(content)
     if not isinstance(body.get("studies"), list):
-        raise _Retryable("response body has no 'studies' list")
+        raise Retryable("response body has no 'studies' list")
     token = body.get("nextPageToken")
     if token is not None and not isinstance(token, str):
-        raise _Retryable("response nextPageToken is not a string")
+        raise Retryable("response nextPageToken is not a string")
+    return body
