@@ -224,7 +224,16 @@ def decode(payload: bytes, fmt: str) -> dict:
 def _fields(obj) -> dict[str, str]:
     if not isinstance(obj, dict) or not isinstance(obj.get("cells"), dict):
         raise RecordError("ICTRP record is not {'layout': ..., 'cells': {...}}")
-    return canonical_cells(obj["cells"], str(obj.get("layout")))
+    # record_id, record_version and parse read the same record one after the other: compute once
+    last_obj, last_fields = _LAST
+    if last_obj is obj:
+        return last_fields
+    fields = canonical_cells(obj["cells"], str(obj.get("layout")))
+    _LAST[:] = [obj, fields]
+    return fields
+
+
+_LAST: list = [None, None]  # (record, its canonical cells); holding the record keeps its id unique
 
 
 def _trial_id_text(obj) -> str | None:

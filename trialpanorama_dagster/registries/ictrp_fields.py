@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from functools import lru_cache
 
 from .common import RecordError, age_in_years, clean_text
 
@@ -81,6 +82,7 @@ _ALIASES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def canonical_key(column: str) -> str | None:
     return _ALIASES.get(re.sub(r"[\s-]+", "_", column.strip().lower()))
 
