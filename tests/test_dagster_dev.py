@@ -58,7 +58,7 @@ def test_dagster_dev_serves_the_graph_and_runs_the_main_job(tmp_path):
             assert time.monotonic() < deadline, "dagster dev did not answer in 120 s"
             time.sleep(1)
         keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
-        assert {"raw/ctgov", "core/studies", "core/conditions", "core/outcomes"} <= keys
+        assert {"raw/ctgov", "raw/ictrp", "core/studies", "core/conditions", "link/trial_clusters"} <= keys
         params = {"selector": {"repositoryLocationName": "trialpanorama_dagster", "repositoryName": "__repository__",
                                "jobName": "materialize_everything"}, "runConfigData": {}}
         launched = graphql(port, LAUNCH, {"p": params})["launchRun"]
@@ -72,7 +72,7 @@ def test_dagster_dev_serves_the_graph_and_runs_the_main_job(tmp_path):
             status = graphql(port, RUN, {"id": run_id})["runOrError"]["status"]
         assert status == "SUCCESS", (tmp_path / "dagster_dev.log").read_text()[-3000:]
         con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-        assert con.execute("SELECT count(*) FROM studies").fetchone()[0] == 216
+        assert con.execute("SELECT count(*) FROM studies").fetchone()[0] == 404
         con.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED_ASSET_KEYS = [
     "core/adverse_events", "core/arm_groups", "core/biomarkers", "core/conditions", "core/disposition",
     "core/drugs", "core/endpoints", "core/interventions", "core/locations", "core/mesh_terms", "core/outcomes",
-    "core/relations", "core/results", "core/secondary_ids", "core/studies", "raw/ctgov",
+    "core/relations", "core/results", "core/secondary_ids", "core/studies", "link/trial_clusters",
+    "raw/chictr", "raw/ctgov", "raw/ctis", "raw/euctr", "raw/ictrp", "raw/isrctn",
 ]
 
 
@@ -26,10 +27,14 @@ def test_definitions_load_and_asset_keys_are_stable():
     assert keys == EXPECTED_ASSET_KEYS
     groups = {k.to_user_string(): defs.resolve_assets_def(k).group_names_by_key[k]
               for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {g for k, g in groups.items() if k.startswith("core/")} == {"core"} and groups["raw/ctgov"] == "raw"
-    assert {j.name for j in defs.resolve_all_job_defs()} >= {"materialize_everything", "ctgov_refresh"}
-    schedule = defs.resolve_schedule_def("nightly_ctgov_refresh")
-    assert schedule.cron_schedule == "30 2 * * *" and schedule.job_name == "ctgov_refresh"
+    assert {k.split("/")[0]: g for k, g in groups.items()} == {"core": "core", "raw": "raw", "link": "link"}
+    live = ("ctgov", "isrctn", "ctis", "euctr")
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {"materialize_everything", *(f"{s}_refresh" for s in live)}
+    for source in live:
+        schedule = defs.resolve_schedule_def(f"nightly_{source}_refresh")
+        assert schedule.job_name == f"{source}_refresh"
+        assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert defs.resolve_schedule_def("nightly_ctgov_refresh").cron_schedule == "30 2 * * *"
 
 
 def test_materialising_everything_passes_every_check(tmp_path):
@@ -39,12 +44,15 @@ def test_materialising_everything_passes_every_check(tmp_path):
         instance=dg.DagsterInstance.ephemeral())
     assert result.success
     checks = list(result.get_asset_check_evaluations())
-    assert len(checks) == 18 and all(c.passed for c in checks), [c.description for c in checks if not c.passed]
+    assert len(checks) == 25 and all(c.passed for c in checks), [c.description for c in checks if not c.passed]
     mats = {m.asset_key.to_user_string(): m for m in result.get_asset_materialization_events()}
     studies_meta = mats["core/studies"].materialization.metadata
-    assert studies_meta["dagster/row_count"].value == 216
+    assert studies_meta["dagster/row_count"].value == 404
+    assert studies_meta["distinct_sources"].value >= 15
     raw_meta = mats["raw/ctgov"].materialization.metadata
     assert raw_meta["records_seen"].value == 226 and raw_meta["quarantined"].value == 0
+    assert mats["raw/ictrp"].materialization.metadata["raw_records_distinct"].value > 150
+    assert mats["link/trial_clusters"].materialization.metadata["clusters"].value == 404
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM studies WHERE phase = 'PHASE2/PHASE3'").fetchone()[0] >= 1
     con.close()
@@ -52,7 +60,7 @@ def test_materialising_everything_passes_every_check(tmp_path):
     again = local.resolve_job_def("materialize_everything").execute_in_process(instance=dg.DagsterInstance.ephemeral())
     mats = {m.asset_key.to_user_string(): m for m in again.get_asset_materialization_events()}
     assert mats["raw/ctgov"].materialization.metadata["new_versions"].value == 0
-    assert mats["core/studies"].materialization.metadata["dagster/row_count"].value == 216
+    assert mats["core/studies"].materialization.metadata["dagster/row_count"].value == 404
 
 
 def test_trialpanorama_run_prints_the_summary(tmp_path):
@@ -61,6 +69,6 @@ def test_trialpanorama_run_prints_the_summary(tmp_path):
     out = subprocess.run([sys.executable, "-m", "trialpanorama_dagster.cli", "run", "--quiet"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "main job succeeded" in out.stdout and "checks: 18 passed, 0 failed" in out.stdout
+    assert "main job succeeded" in out.stdout and "checks: 25 passed, 0 failed" in out.stdout
     assert f"warehouse: {tmp_path / 'home' / 'warehouse.duckdb'}" in out.stdout
     assert (tmp_path / "home" / "dagster" / "dagster.yaml").exists()

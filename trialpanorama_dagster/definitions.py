@@ -5,37 +5,51 @@ import dagster as dg
 
 from .assets.checks import CHECKS
 from .assets.core import core_tables
-from .assets.raw import raw_ctgov
-from .resources.ctgov import CtgovSourceResource
+from .assets.link import LINK_ASSETS, LINK_CHECKS
+from .assets.raw import RAW_ASSETS
+from .registries.formats import all_sources
+from .resources.sources import LIVE_CLIENTS, RegistrySourceResource
 from .resources.warehouse import WarehouseResource
 
-ASSETS = [raw_ctgov, core_tables]
+ASSETS = [*RAW_ASSETS, core_tables, *LINK_ASSETS]
 
 # DuckDB takes one writing process per file: every job runs its steps in one process.
 materialize_everything = dg.define_asset_job(
     "materialize_everything", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor,
     description="The main job: every asset on the configured sources (the embedded records by default).")
 
-ctgov_refresh = dg.define_asset_job(
-    "ctgov_refresh", selection=dg.AssetSelection.assets(raw_ctgov).downstream(),
-    executor_def=dg.in_process_executor,
-    config={"resources": {"ctgov": {"config": {"mode": "live"}}}},
-    description="Incremental ClinicalTrials.gov refresh from the live API v2 (from the stored cursor).")
 
-nightly_ctgov_refresh = dg.ScheduleDefinition(
-    name="nightly_ctgov_refresh", job=ctgov_refresh, cron_schedule="30 2 * * *", execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Every night at 02:30 UTC: studies updated since the last run. Off by default (needs network).")
+def _refresh_job(source: str) -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        f"{source}_refresh", selection=dg.AssetSelection.assets(dg.AssetKey(["raw", source])).downstream(),
+        executor_def=dg.in_process_executor,
+        config={"resources": {source: {"config": {"mode": "live"}}}},
+        description=f"Incremental {source} refresh from the registry's live API (from the stored cursor).")
+
+
+REFRESH_JOBS = {source: _refresh_job(source) for source in LIVE_CLIENTS}
+# Nightly, staggered so runs do not queue behind each other (one run at a time on the warehouse).
+NIGHTLY_CRON = {"ctgov": "30 2 * * *", "isrctn": "0 3 * * *", "ctis": "30 3 * * *", "euctr": "0 4 * * *"}
+SCHEDULES = [
+    dg.ScheduleDefinition(
+        name=f"nightly_{source}_refresh", job=job, cron_schedule=NIGHTLY_CRON[source],
+        execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=f"Every night: {source} records updated since the last run. Off by default: it needs the "
+                    f"network, so turn it on where the registry is reachable.")
+    for source, job in REFRESH_JOBS.items()
+]
 
 
 def build_definitions(warehouse: WarehouseResource | None = None,
-                      ctgov: CtgovSourceResource | None = None) -> dg.Definitions:
+                      sources: dict[str, RegistrySourceResource] | None = None) -> dg.Definitions:
+    sources = sources or {}
     return dg.Definitions(
         assets=ASSETS,
-        asset_checks=CHECKS,
-        jobs=[materialize_everything, ctgov_refresh],
-        schedules=[nightly_ctgov_refresh],
-        resources={"warehouse": warehouse or WarehouseResource(), "ctgov": ctgov or CtgovSourceResource()},
+        asset_checks=[*CHECKS, *LINK_CHECKS],
+        jobs=[materialize_everything, *REFRESH_JOBS.values()],
+        schedules=SCHEDULES,
+        resources={"warehouse": warehouse or WarehouseResource(),
+                   **{s: sources.get(s) or RegistrySourceResource() for s in all_sources()}},
         executor=dg.in_process_executor,
     )
 

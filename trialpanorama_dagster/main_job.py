@@ -5,7 +5,7 @@ import time
 
 from .home import ensure_dagster_home
 from .warehouse.db import connect, default_db_path, table_counts
-from .warehouse.schema import CONTROL_TABLES, STUDY_TABLES
+from .warehouse.schema import ALL_TABLES
 
 
 def run_main_job(quiet: bool = False) -> int:
@@ -29,11 +29,12 @@ def run_main_job(quiet: bool = False) -> int:
     if db.exists():
         con = connect(db, read_only=True)
         try:
-            counts = table_counts(con, [t.name for t in STUDY_TABLES + CONTROL_TABLES])
+            counts = table_counts(con, [t.name for t in ALL_TABLES])
+            sources = con.execute("SELECT count(DISTINCT study_source) FROM studies").fetchone()[0]
         finally:
             con.close()
         width = max(map(len, counts))
-        print("tables:")
+        print(f"tables ({sources} registries in studies):")
         for name, n in counts.items():
             print(f"  {name:<{width}}  {n:>9,}")
     print(f"checks: {len(checks) - len(failed)} passed, {len(failed)} failed")

@@ -97,3 +97,30 @@ def test_incremental_run_asks_from_the_cursor_and_replaces_changed_studies(tmp_p
     assert q(con, "SELECT condition_name FROM conditions WHERE study_id = 'NCT03275402'") == [("Neuroblastoma",)]
     assert get_state(con, "last_update_date") == "2031-02-01"
     assert q(con, "SELECT count(*) FROM raw_records WHERE source_id = 'NCT03275402'") == [(2,)]
+
+
+@pytest.mark.parametrize("name", ["isrctn", "ctis", "euctr"])
+def test_other_registries_fetch_into_the_warehouse_through_faults_and_resume(tmp_path, name):
+    """The same fetch discipline for every live registry: parsed rows land, an interrupted run resumes."""
+    from tests.resources.test_registry_live import REGS, FAST
+    from trialpanorama_dagster.resources.http_retry import RegistryApiError
+    from trialpanorama_dagster.warehouse.fetch import fetch_source
+    reg = REGS[name]
+    srv = reg.server_cls(faults={reg.page_key(1): ["500"] * 5}, timeout_sleep=1.5, **reg.server_kw).start()
+    try:
+        con = connect(tmp_path / "w.duckdb")
+        with reg.client_cls(base_url=srv.base_url, page_size=reg.page_size, **{**FAST, "max_retries": 1}) as c, \
+                pytest.raises(RegistryApiError):
+            fetch_source(con, c, name)
+        assert get_state(con, "resume_page_token", name)
+        srv.set_faults({})
+        with reg.client_cls(base_url=srv.base_url, page_size=reg.page_size, **FAST) as c:
+            fetch_source(con, c, name)
+        expected = reg.ids(srv)
+        raw = [r[0] for r in q(con, f"SELECT source_id FROM raw_records WHERE source = '{name}' ORDER BY 1")]
+        assert len(raw) == len(expected) and len(set(raw)) == len(raw)
+        assert q(con, f"SELECT count(*) FROM studies WHERE study_source = '{name}'") == [(len(expected),)]
+        assert q(con, "SELECT count(*) FROM quarantine") == [(0,)]
+        assert get_state(con, "resume_page_token", name) is None
+    finally:
+        srv.stop()

@@ -29,6 +29,7 @@ _PLACEHOLDERS = {
     "not available", "unknown", "not specified", "no", "nan",
 }
 _PLACEHOLDERS_KEEP_NO = _PLACEHOLDERS - {"no", "unknown"}
+_PLACEHOLDER_MAX = max(map(len, _PLACEHOLDERS_KEEP_NO))  # lower() never shortens a text
 
 
 def clean_text(value: Any) -> str | None:
@@ -38,7 +39,7 @@ def clean_text(value: Any) -> str | None:
     if not isinstance(value, str):
         raise RecordError(f"expected text, got {type(value).__name__}: {str(value)[:60]!r}")
     text = value.strip()
-    if text.lower() in _PLACEHOLDERS_KEEP_NO:
+    if len(text) <= _PLACEHOLDER_MAX and text.lower() in _PLACEHOLDERS_KEEP_NO:
         return None
     return text
 
@@ -62,12 +63,26 @@ _MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
 _DATE_WORDS = re.compile(r"^([A-Za-z]+)\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})$")
 
 
+_DATES_SEEN: dict[str, tuple[dt.date | None, str | None]] = {}  # dates recur: parse each text once
+
+
 def parse_date(value: Any, field: str = "date") -> tuple[dt.date | None, str | None]:
     """Parse ISO (YYYY-MM-DD, YYYY-MM, YYYY) or "Month [D,] YYYY" dates.
 
     Returns (date, precision) with precision "day", "month" or "year"; a partial date takes
     day 1 / month 1. Impossible dates raise RecordError naming the field.
     """
+    if type(value) is str:
+        done = _DATES_SEEN.get(value)
+        if done is None:
+            done = _parse_date(value, field)
+            if len(_DATES_SEEN) < 200_000:
+                _DATES_SEEN[value] = done
+        return done
+    return _parse_date(value, field)
+
+
+def _parse_date(value: Any, field: str) -> tuple[dt.date | None, str | None]:
     if value is None:
         return None, None
     if not isinstance(value, str):
@@ -158,23 +173,32 @@ def as_dict(value: Any, field: str) -> dict:
 
 
 _MESH_D = re.compile(r"^D0*(\d{6})$")
+_MESH_SEEN: dict[str, str] = {}  # the same few hundred thousand ids recur across studies
 
 
 def normalise_mesh_id(mesh_id: str | None) -> str | None:
     """MeSH descriptor ids in MeSH's own form: ``D000006937`` -> ``D006937``; C-ids stay as given."""
     if not mesh_id:
         return None
-    mesh_id = mesh_id.strip()
-    m = _MESH_D.match(mesh_id)
-    if m:
-        return "D" + m[1]
-    return mesh_id
+    if type(mesh_id) is str:
+        done = _MESH_SEEN.get(mesh_id)
+        if done is not None:
+            return done
+    text = mesh_id.strip()
+    m = _MESH_D.match(text)
+    out = "D" + m[1] if m else text
+    if type(mesh_id) is str and len(_MESH_SEEN) < 1_000_000:
+        _MESH_SEEN[mesh_id] = out
+    return out
+
+
+_MESH_TYPES = {"D": "descriptor", "C": "supplementary"}
 
 
 def mesh_record_type(mesh_id: str | None) -> str | None:
     if not mesh_id:
         return None
-    return {"D": "descriptor", "C": "supplementary"}.get(mesh_id[0])
+    return _MESH_TYPES.get(mesh_id[0])
 
 
 def unique(values):

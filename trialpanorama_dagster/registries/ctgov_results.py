@@ -23,26 +23,40 @@ def result_rows(nct: str, results: dict, arm_groups: list) -> list[tuple]:
                 v = as_float(c.get("value"))
                 participants.setdefault(c.get("groupId"), int(v) if v is not None else None)
         head = (clean_text(om.get("populationDescription")), clean_text(om.get("title")))
+        # per-measure and per-group values, cleaned once, when a measurement first needs them
+        measure = None
+        titles: dict = {}
         for cls in as_list(om.get("classes"), "classes"):
             cls = as_dict(cls, "classes")
+            cls_title = None
             for cat in as_list(cls.get("categories"), "categories"):
                 cat = as_dict(cat, "categories")
+                cat_title = None
                 for m in as_list(cat.get("measurements"), "measurements"):
                     m = as_dict(m, "measurements")
                     gid = m.get("groupId")
-                    g = groups.get(gid) or {}
-                    title = clean_text(g.get("title"))
+                    title = titles.get(gid, titles)
+                    if title is titles:
+                        g = groups.get(gid) or {}
+                        title = titles[gid] = clean_text(g.get("title"))
+                    if measure is None:
+                        measure = (clean_text(om.get("type")), clean_text(om.get("paramType")),
+                                   clean_text(om.get("dispersionType")), clean_text(om.get("unitOfMeasure")),
+                                   clean_text(om.get("timeFrame")))
+                    if cls_title is None:
+                        cls_title = (clean_text(cls.get("title")),)
+                    if cat_title is None:
+                        cat_title = (clean_text(cat.get("title")),)
                     value = m.get("value")
+                    spread, low, high = m.get("spread"), m.get("lowerLimit"), m.get("upperLimit")
                     rows.append((
                         nct, STUDY_TYPE_TRIAL, head[0], title, head[1],
-                        types.get((title or "").lower()), clean_text(om.get("type")), gid,
-                        clean_text(om.get("paramType")), clean_text(om.get("dispersionType")),
-                        clean_text(om.get("unitOfMeasure")), clean_text(om.get("timeFrame")),
-                        clean_text(cls.get("title")), clean_text(cat.get("title")),
+                        types.get((title or "").lower()), measure[0], gid, *measure[1:],
+                        cls_title[0], cat_title[0],
                         None if value is None else str(value), as_float(value),
-                        None if m.get("spread") is None else str(m["spread"]),
-                        None if m.get("lowerLimit") is None else str(m["lowerLimit"]),
-                        None if m.get("upperLimit") is None else str(m["upperLimit"]),
+                        None if spread is None else str(spread),
+                        None if low is None else str(low),
+                        None if high is None else str(high),
                         participants.get(gid),
                     ))
     return rows

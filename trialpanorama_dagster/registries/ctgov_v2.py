@@ -183,9 +183,11 @@ def add_conditions(nct: str, cond_mod: dict, derived: dict, rows: StudyRows) -> 
     for domain, mod_name in (("condition", "conditionBrowseModule"), ("intervention", "interventionBrowseModule")):
         mod = as_dict(derived.get(mod_name), mod_name)
         for key, is_anc in (("meshes", False), ("ancestors", True)):
+            append = rows["mesh_terms"].append
             for m in as_list(mod.get(key), key):
-                m = as_dict(m, key)
-                rows["mesh_terms"].append((nct, domain, normalise_mesh_id(m.get("id")), m.get("term"), is_anc))
+                if type(m) is not dict:
+                    m = as_dict(m, key)
+                append((nct, domain, normalise_mesh_id(m.get("id")), m.get("term"), is_anc))
 
 
 def add_arms_and_interventions(nct, arm_groups, interventions, results, rows) -> None:
@@ -251,9 +253,10 @@ def _baseline_counts(results: dict) -> dict[str, int]:
 
 def add_endpoints(nct: str, mod: dict, rows: StudyRows) -> None:
     for key, etype in (("primaryOutcomes", "PRIMARY"), ("secondaryOutcomes", "SECONDARY"), ("otherOutcomes", "OTHER")):
+        append = rows["endpoints"].append
         for order, o in enumerate(as_list(mod.get(key), key)):
-            o = as_dict(o, key)
+            if type(o) is not dict:
+                o = as_dict(o, key)
             measure = clean_text(o.get("measure"))
-            rows["endpoints"].append((nct, STUDY_TYPE_TRIAL, etype, order, measure, clean_text(o.get("description")),
-                                      clean_text(o.get("timeFrame")), measure if etype == "PRIMARY" else None,
-                                      None, None))
+            append((nct, STUDY_TYPE_TRIAL, etype, order, measure, clean_text(o.get("description")),
+                    clean_text(o.get("timeFrame")), measure if etype == "PRIMARY" else None, None, None))

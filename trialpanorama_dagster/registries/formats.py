@@ -7,6 +7,9 @@ turn it into rows. The loader dispatches on ``RawItem.payload_format``.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+from functools import lru_cache
+from types import ModuleType
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -61,15 +64,41 @@ def _ctgov_xml() -> PayloadFormat:
 _FACTORIES: dict[str, Callable[[], PayloadFormat]] = {"ctgov-json": _ctgov_json, "ctgov-xml": _ctgov_xml}
 _CACHE: dict[str, PayloadFormat] = {}
 
+# Registry modules that follow the source-module contract (SOURCE, FORMATS, sniff, split, decode,
+# record_id, record_version, parse), in sniffing order. ClinicalTrials.gov is sniffed last.
+SOURCE_MODULE_NAMES = ("ictrp", "euctr", "ctis", "isrctn", "chictr")
+
+
+@lru_cache(maxsize=None)
+def source_modules() -> dict[str, ModuleType]:
+    return {name: importlib.import_module(f"{__package__}.{name}") for name in SOURCE_MODULE_NAMES}
+
+
+def module_for_format(fmt: str) -> ModuleType | None:
+    return next((m for m in source_modules().values() if fmt in m.FORMATS), None)
+
+
+def _from_module(fmt: str) -> PayloadFormat | None:
+    mod = module_for_format(fmt)
+    if mod is None:
+        return None
+    return PayloadFormat(fmt, mod.SOURCE, lambda payload: mod.decode(payload, fmt), mod.record_id,
+                         mod.record_version, mod.parse)
+
 
 def payload_format(name: str) -> PayloadFormat:
     if name not in _CACHE:
-        try:
-            _CACHE[name] = _FACTORIES[name]()
-        except KeyError:
-            raise KeyError(f"unknown payload format {name!r}; known: {sorted(_FACTORIES)}") from None
+        fmt = _FACTORIES[name]() if name in _FACTORIES else _from_module(name)
+        if fmt is None:
+            raise KeyError(f"unknown payload format {name!r}; known: {known_formats()}")
+        _CACHE[name] = fmt
     return _CACHE[name]
 
 
 def known_formats() -> list[str]:
-    return sorted(_FACTORIES)
+    return sorted(set(_FACTORIES) | {f for m in source_modules().values() for f in m.FORMATS})
+
+
+def all_sources() -> list[str]:
+    """Every extract (raw source) the warehouse knows: ClinicalTrials.gov first."""
+    return ["ctgov", *source_modules()]

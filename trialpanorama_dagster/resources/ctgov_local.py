@@ -1,28 +1,21 @@
-"""Local ClinicalTrials.gov files -> RawItems.
+"""ClinicalTrials.gov file contents -> RawItems (``local_files`` walks files, folders and zips).
 
 Reads what a user downloads: API v2 study JSON (one study per file, or an API page
-``{"studies": [...]}``), the website's JSON array download (one study per line), the full
-download zip of per-study JSON files, and legacy ``<clinical_study>`` XML — as files, folders
-or zips. Each record's bytes are kept exactly as found; what cannot be read becomes a RawItem
-with ``error`` set so the loader quarantines it and carries on.
+``{"studies": [...]}``), the website's JSON array download (one study per line), the members of
+the full-download zip, and legacy ``<clinical_study>`` XML. Each record's bytes are kept exactly
+as found; what cannot be read becomes a RawItem with ``error`` set so the loader quarantines it.
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
 import re
-import zipfile
-import zlib
-from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import orjson
 
 from ..registries.formats import RawItem
-from .zipstream import iter_local_headers
 
-SOURCES = ("auto", "ctgov", "ctgov-xml")
-_SUFFIXES = (".json", ".xml", ".zip")
 _NCT_IN_NAME = re.compile(r"NCT\d{8}")
 
 
@@ -37,69 +30,6 @@ def _id_from_name(name: str) -> str | None:
 
 def _error(origin: str, reason: str, payload: bytes = b"", fmt: str = "ctgov-json") -> RawItem:
     return RawItem("ctgov", payload, fmt, origin, error=reason, source_id=_id_from_name(origin))
-
-
-def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Files named directly, and the .json/.xml/.zip files under named folders (sorted)."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in _SUFFIXES))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise FileNotFoundError(f"no such file or folder: {p}")
-    return out
-
-
-def iter_local(paths: Iterable[str | os.PathLike], source: str = "auto") -> Iterator[RawItem]:
-    if source not in SOURCES:
-        raise ValueError(f"--source must be one of {', '.join(SOURCES)}, not {source!r}")
-    for path in expand_paths(paths):
-        if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
-            yield from _iter_zip(path, source)
-        else:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                yield _error(str(path), f"unreadable file: {exc}")
-                continue
-            yield from items_from_bytes(data, str(path), source)
-
-
-def _iter_zip(path: Path, source: str) -> Iterator[RawItem]:
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        # no central directory (a download cut short): recover the members that are whole
-        yield from _iter_zip_stream(path, source, str(exc))
-        return
-    with zf:
-        for info in zf.infolist():
-            if info.is_dir() or not info.filename.lower().endswith((".json", ".xml")):
-                continue
-            origin = f"{path}!{info.filename}"
-            try:
-                data = zf.read(info)
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-                yield _error(origin, f"truncated or corrupt zip member: {exc}")
-                continue
-            yield from items_from_bytes(data, origin, source)
-
-
-def _iter_zip_stream(path: Path, source: str, why: str) -> Iterator[RawItem]:
-    found = False
-    for name, data, err in iter_local_headers(path):
-        found = True
-        if not name.lower().endswith((".json", ".xml")):
-            continue
-        origin = f"{path}!{name}"
-        if err:
-            yield _error(origin, f"truncated or corrupt zip member: {err}")
-        else:
-            yield from items_from_bytes(data, origin, source)
-    if not found:
-        yield _error(str(path), f"not a readable zip archive: {why}")
 
 
 def items_from_bytes(data: bytes, origin: str, source: str = "auto") -> Iterator[RawItem]:

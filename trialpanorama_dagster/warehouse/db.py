@@ -70,8 +70,14 @@ def insert_rows(con: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], or
     """Append rows to a declared table through Arrow (fast, typed)."""
     if not rows:
         return 0
+    return insert_arrow(con, name, arrow_batch(table(name), rows), or_ignore)
+
+
+def insert_arrow(con: duckdb.DuckDBPyConnection, name: str, batch: pa.Table | None, or_ignore: bool = False) -> int:
+    """Append an Arrow table whose columns are the declared table's, in order."""
+    if batch is None or not batch.num_rows:
+        return 0
     t = table(name)
-    batch = arrow_batch(t, rows)
     view = f"_batch_{t.name}"
     con.register(view, batch)
     try:
@@ -79,7 +85,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], or
         con.execute(f"{verb} {t.name} SELECT * FROM {view}")
     finally:
         con.unregister(view)
-    return len(rows)
+    return batch.num_rows
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, names=None) -> dict[str, int]:

@@ -29,7 +29,10 @@ def sync_core(con: duckdb.DuckDBPyConnection, source: str, full: bool = False, b
               on_batch=None) -> LoadStats:
     if full:
         con.execute("BEGIN TRANSACTION")
-        ids = [r[0] for r in con.execute("SELECT study_id FROM studies WHERE study_source = ?", [source]).fetchall()]
+        # the studies whose rows came from this extract (an ICTRP row's study_source is its registry)
+        ids = [r[0] for r in con.execute(
+            "SELECT s.study_id FROM studies s WHERE EXISTS (SELECT 1 FROM raw_records r WHERE r.source = ? "
+            "AND r.source_id = s.study_id AND r.payload_hash = s.payload_hash)", [source]).fetchall()]
         if ids:
             delete_studies(con, ids)
         con.execute("COMMIT")
