@@ -53,6 +53,8 @@ def sniff(head: bytes, name: str) -> str | None:
     """``ictrp-xml`` / ``ictrp-csv`` when the file's first bytes look like an ICTRP export."""
     text = head[len(_BOM):] if head.startswith(_BOM) else head
     stripped = text.lstrip()
+    if stripped[:1] in (b"{", b"["):  # JSON is never an ICTRP export: answer before parsing CSV
+        return None
     if stripped.startswith(b"<"):
         if _XML_ROOT in text[:4096] or (b"<Trial>" in text and b"<TrialID>" in text):
             return "ictrp-xml"

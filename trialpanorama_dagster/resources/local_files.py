@@ -147,12 +147,21 @@ def items_from_bytes(data: bytes, origin: str, source: str = "auto", fmt: str = 
         return
     head = data[:8192].lstrip(b"\xef\xbb\xbf \t\r\n")
     name = os.path.basename(origin.split("!")[-1])
+    if head.startswith(b"{") and b'"protocolSection"' in head:  # a ClinicalTrials.gov study: the common case
+        if source in ("auto", "ctgov"):
+            yield from ctgov_local.items_from_bytes(data, origin, "auto")
+        return
     for src, mod in source_modules().items():
         detected = mod.sniff(head, name)
         if detected:
             if source in ("auto", src):
                 yield from mod.split(data, origin, detected)
             return
+    if name.lower().endswith((".csv", ".tsv", ".txt")):
+        if source == "auto":
+            yield _error(source, origin, "unrecognised text file: not a WHO ICTRP CSV export nor an EU CTR "
+                                         "full-text download")
+        return
     if source in ("auto", "ctgov"):
         yield from ctgov_local.items_from_bytes(data, origin, "auto")
 

@@ -28,10 +28,10 @@ from .db import insert_arrow, insert_rows
 from .load_chunks import CHUNK, QUARANTINE_PAYLOAD_MAX, Chunk, payload_hash, prepare_chunk  # noqa: F401
 from .schema import STUDY_TABLES
 
-# While loading: commit batches to the WAL and checkpoint every few GiB, not on every large commit
+# While loading: commit batches to the WAL and checkpoint every GiB, not on every large commit
 # (DuckDB's default, which rewrites the growing last row group each time); one DuckDB thread, as
 # the inserts hardly parallelise and the other cores parse. Restored when the load closes.
-_LOAD_SETTINGS = {"checkpoint_threshold": "'2GiB'", "auto_checkpoint_skip_wal_threshold": "1000000000000",
+_LOAD_SETTINGS = {"checkpoint_threshold": "'1GiB'", "auto_checkpoint_skip_wal_threshold": "1000000000000",
                   "threads": "1"}
 
 
