@@ -30,7 +30,8 @@ from .common import (
 )
 from .ctgov_v2 import OUTCOME_TYPE
 from .formats import RawItem
-from .isrctn import design_codes, element_slices, local, secondary_id_row, xml_root
+from .isrctn_fields import design_codes, secondary_id_row
+from .xml_dict import element_lists, element_slices, local, xml_root
 
 SOURCE = "chictr"
 FORMATS = ("chictr-xml",)
@@ -94,15 +95,6 @@ def split(data: bytes, origin: str, fmt: str = "chictr-xml") -> Iterator[RawItem
     yield from _items(slices, origin, fmt)
 
 
-def _tree(el) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for c in el:
-        if isinstance(c.tag, str):
-            nested = any(isinstance(k.tag, str) for k in c)
-            out.setdefault(local(c), []).append(_tree(c) if nested else (c.text or ""))
-    return out
-
-
 def decode(payload: bytes, fmt: str = "chictr-xml") -> dict[str, list]:
     root = xml_root(payload)
     trialls = [root] if local(root) in _TAGS else [el for el in root if local(el) in _TAGS]
@@ -110,7 +102,7 @@ def decode(payload: bytes, fmt: str = "chictr-xml") -> dict[str, list]:
         raise RecordError(f"<{local(root)}> holds no <Triall> record")
     tree: dict[str, list] = {}
     for t in trialls:
-        for key, values in _tree(t).items():
+        for key, values in element_lists(t).items():
             tree.setdefault(key, []).extend(values)
     found = unique(clean_text(v) for v in _vals(tree, "main", "trial_id"))
     if len(found) > 1:

@@ -23,8 +23,8 @@ from . import vocab
 from .common import (RecordError, StudyRows, STUDY_TYPE_TRIAL, age_in_years, empty_rows, make_row, parse_date,
                      unique)
 from .ctgov_v2 import OUTCOME_TYPE
-from .euctr import (add_conditions, add_intervention, add_secondary_ids, joined, labelled, secondary_id_row,
-                    text_value as _s)
+from .eu_rows import (add_conditions, add_intervention, add_secondary_ids, joined, labelled, secondary_id_row,
+                      text_value as _s)
 from .formats import RawItem
 from .ids import find_ids
 

@@ -26,22 +26,19 @@ from typing import Iterator
 import orjson
 
 from . import vocab
-from .common import (RecordError, StudyRows, STUDY_TYPE_TRIAL, age_in_years, clean_text, empty_rows, make_row,
+from .common import (RecordError, StudyRows, STUDY_TYPE_TRIAL, age_in_years, empty_rows, make_row,
                      parse_date, unique)
 from .ctgov_v2 import OUTCOME_TYPE
+from .eu_rows import (add_conditions, add_intervention, add_secondary_ids, as_items, joined, labelled,
+                      secondary_id_row, text_value)
+from .euctr_text import parse_block, record_blocks
 from .formats import RawItem
-from .ids import normalise_id
+
+_t = text_value
 
 SOURCE = "euctr"
 FORMATS = ("euctr-text", "euctr-json")
 EUDRACT = re.compile(r"^\d{4}-\d{6}-\d{2}$")
-_CODE = re.compile(r"^(D\.IMP|[A-HNP]\.\d+(?:\.\d+)*|[NP]\.)(?=[ \t:])[ \t]*(.*)$")
-_SECTION = re.compile(r"^[A-H]\. (Protocol Information|Sponsor Information|Applicant Identification|IMP Identif"
-                      r"|General Information on the Trial|Population of Trial Subjects|Investigator Networks)")
-_SUMMARY = {"eudract number": "x1_eudract_number", "national competent authority": "x3_national_competent_authority",
-            "clinical trial type": "x4_clinical_trial_type", "trial status": "x5_trial_status",
-            "date on which this record was first entered in the eudract database": "x6_first_entered",
-            "sponsor's protocol code number": "x2_sponsors_protocol_code_number"}
 _FIRST_ENTERED = ("x6_first_entered", "x6_date_on_which_this_record_was_first_entered_in_the_eudract_database")
 _COUNTRY_FIX = {"UK": "United Kingdom", "GB": "United Kingdom", "Czech Republic": "Czechia"}
 _STATUS_RANK = {"ongoing": 0, "restarted": 0, "temporarily halted": 1, "suspended by ca": 1, "completed": 2,
@@ -65,18 +62,6 @@ def sniff(head: bytes, name: str) -> str | None:
     return None
 
 
-def _blocks(data: bytes) -> list[tuple[int, bytes]]:
-    """(first line number, bytes) of each member-state record: a line "Summary" then a summary field."""
-    lines = data.splitlines(keepends=True)
-    text = [ln.decode("utf-8", "replace").strip() for ln in lines]
-    starts = [i for i, t in enumerate(text) if t == "Summary" and next(
-        (u.split(":")[0].lower() for u in text[i + 1:i + 4] if u), "") in _SUMMARY]
-    if not starts:
-        return [(1, data)] if any(_CODE.match(t) for t in text) else []
-    bounds = starts + [len(lines)]
-    return [(s + 1, b"".join(lines[s:e])) for s, e in zip(bounds, bounds[1:])]
-
-
 def split(data: bytes, origin: str, fmt: str) -> Iterator[RawItem]:
     """One RawItem per EudraCT number: its member-state records, bytes as in the file."""
     groups: dict[str | None, list] = defaultdict(list)
@@ -95,7 +80,7 @@ def split(data: bytes, origin: str, fmt: str) -> Iterator[RawItem]:
         for eid, recs in groups.items():
             yield RawItem(SOURCE, orjson.dumps(recs), fmt, f"{origin}#{eid}", source_id=eid)
         return
-    blocks = _blocks(data)
+    blocks = record_blocks(data)
     if not blocks:
         yield RawItem(SOURCE, data, fmt, origin, error="no EU CTR record ('Summary' block or coded field line) in file")
     for line, block in blocks:
@@ -107,65 +92,6 @@ def split(data: bytes, origin: str, fmt: str) -> Iterator[RawItem]:
             groups[m[1].decode("utf-8", "replace")].append(block)
     for eid, parts in groups.items():
         yield RawItem(SOURCE, b"".join(parts), fmt, f"{origin}#{eid}", source_id=eid)
-
-
-def _slug(label: str) -> str:
-    return re.sub(r"[^a-z0-9 ]", "", label.lower().replace("\t", " ")).strip().replace(" ", "_")
-
-
-def _parse_block(text: str) -> dict:
-    """One member-state record as ctrdata-style keys; sponsors, IMPs (with their active
-    substances) and MedDRA terms become lists of dicts as in ctrdata's JSON."""
-    rec: dict = {}
-    target: tuple[dict, str] | None = None      # the field that continuation lines extend
-    group: tuple[str, dict] | None = None       # current sponsor / IMP / MedDRA item
-    sub: dict | None = None                     # current active substance of the IMP
-    summary = False
-    for line in (ln.rstrip() for ln in text.splitlines()):
-        m = _CODE.match(line)
-        if line == "Summary":
-            summary, target = True, None
-        elif summary and not m:
-            if ":" in line:
-                label, value = line.split(":", 1)
-                rec.setdefault(_SUMMARY.get(label.strip().lower(), "x_" + _slug(label)), value.strip())
-        elif re.fullmatch(r"Sponsor \d+", line):
-            group, target = ("b", {}), None
-            rec.setdefault("b1_sponsor", []).append(group[1])
-        elif not m:
-            if _SECTION.match(line) or line == "MedDRA Classification":
-                group = target = None
-            elif target is not None:
-                target[0][target[1]] += "\n" + line
-        else:
-            summary = False
-            sep = ":" if ":" in m[2] else ("?" if "?" in m[2] else None)
-            label, value = m[2].split(sep, 1) if sep else (m[2], "")
-            key = m[1].replace(".", "").lower() + ("_" + _slug(label) if _slug(label) else "")
-            if key == "dimp" or key.startswith("e12_medical_condition_or_disease"):
-                group, sub, target = ("d" if key == "dimp" else "e12", {}), None, None
-                rec.setdefault("dimp" if key == "dimp" else "e12_meddra_classification", []).append(group[1])
-                continue
-            holder = rec
-            if group and (group[0] == "b" and key.startswith("b") or group[0] == "e12" and key.startswith("e12_")):
-                holder = group[1]
-            elif group and group[0] == "d" and re.match(r"d[123]", key):
-                holder = group[1]
-                if re.match(r"d3(?:8|9|10)", key):         # active substance fields: one dict per substance
-                    if key.startswith("d38_to") or sub is None or key in sub:
-                        sub = {}
-                        holder.setdefault("d38_imp_identification_details", []).append(sub)
-                    if key.startswith("d38_to"):
-                        target = None
-                        continue
-                    holder = sub
-            else:
-                group = None
-            if key in holder:
-                holder = {}                         # a repeated field: the first value is kept
-            holder[key] = value.strip()
-            target = (holder, key)
-    return rec
 
 
 def decode(payload: bytes, fmt: str) -> dict:
@@ -183,7 +109,7 @@ def decode(payload: bytes, fmt: str) -> dict:
         payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RecordError(f"payload is not valid UTF-8: {exc}") from None
-    recs = [r for _, b in _blocks(payload) if (r := _parse_block(b.decode("utf-8")))]
+    recs = [r for _, b in record_blocks(payload) if (r := parse_block(b.decode("utf-8")))]
     if not recs:
         raise RecordError("no EU CTR record in payload")
     return {"format": fmt, "records": recs}
@@ -203,31 +129,7 @@ def record_version(obj) -> str | None:
     return None
 
 
-# -- helpers (shared with ctis) ------------------------------------------------------------------
-def text_value(value) -> str | None:
-    """A text field (numbers as text, lists joined by lines); placeholders -> None."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    elif isinstance(value, list):
-        value = "\n".join(v for v in value if isinstance(v, str))
-    return clean_text(value) if isinstance(value, str) else None
-
-
-_t = text_value
-
-
-def labelled(label: str, value: str | None, sep: str = ": ") -> str | None:
-    return f"{label}{sep}{value}" if value else None
-
-
-def joined(sep: str, *parts) -> str | None:
-    return sep.join(p for p in parts if p) or None
-
-
-def as_items(value) -> list[dict]:
-    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, dict)]
-
-
+# -- value readers ------------------------------------------------------------------------------
 def _yes(value) -> bool | None:
     """A Yes/No flag; anything else (e.g. an injected garbage token) reads as absent."""
     v = value if isinstance(value, bool) else (_t(value) or "").lower()
@@ -380,15 +282,6 @@ def parse(obj, payload_hash: str | None = None) -> StudyRows:
     return rows
 
 
-def add_conditions(sid: str, names: list[str | None], rows: StudyRows) -> None:
-    seen: set[str] = set()
-    for name in (n for n in names if n):
-        if name.lower() not in seen:
-            seen.add(name.lower())
-            rows["conditions"].append(make_row("conditions", study_id=sid, study_type=STUDY_TYPE_TRIAL,
-                                               condition_name=name, condition_order=len(seen) - 1))
-
-
 def _products(sid, recs, rows) -> None:
     seen: set[str] = set()
     for imp in (i for r in recs for i in as_items(r.get("dimp"))):
@@ -410,40 +303,3 @@ def _products(sid, recs, rows) -> None:
         add_intervention(sid, "BIOLOGICAL" if bio else "DRUG", name, desc, other, rows, drug=True)
     if any(_yes(r.get("e822_placebo")) or _yes(r.get("d81_is_a_placebo_used_in_this_trial")) for r in recs):
         add_intervention(sid, "DRUG", "Placebo", None, [], rows, drug=False)
-
-
-def add_intervention(sid, itype, name, desc, other, rows, drug: bool) -> None:
-    """An interventions row, its disposition row (no arm), and a drugs row unless ``drug`` is False."""
-    rows["interventions"].append(make_row("interventions", study_id=sid, intervention_order=len(rows["interventions"]),
-                                          intervention_type=itype, intervention_name=name, description=desc,
-                                          other_names=other, arm_group_labels=[]))
-    rows["disposition"].append(make_row("disposition", study_id=sid, intervention_type=itype, intervention_name=name,
-                                        intervention_description=desc, study_type=STUDY_TYPE_TRIAL))
-    if drug:
-        rows["drugs"].append(make_row("drugs", study_id=sid, study_type=STUDY_TYPE_TRIAL, drug_name=name,
-                                      intervention_type=itype, other_names=other, description=desc))
-
-
-_ID_TYPES = {"nct": ("NCT", "ClinicalTrials.gov"), "eudract": ("EUDRACT_NUMBER", "EU CTR"), "ctis": ("CTIS", "CTIS"),
-             "isrctn": ("ISRCTN", "ISRCTN"), "utrn": ("WHO_UTRN", "WHO UTRN")}
-
-
-def secondary_id_row(sid: str, value: str | None, family: str | None, domain: str | None = None,
-                     id_type: str = "OTHER") -> tuple | None:
-    """Registry ids in canonical form (id_type NCT / EUDRACT_NUMBER / CTIS / ISRCTN / WHO_UTRN /
-    REGISTRY, domain the registry); anything else as given with the caller's id_type and domain."""
-    if not (value := _t(value)):
-        return None
-    if (rid := normalise_id(value, family)) is not None:
-        typ, dom = _ID_TYPES.get(rid.family, ("REGISTRY", rid.registry or rid.family))
-        return None if rid.id == sid else make_row("secondary_ids", study_id=sid, secondary_id=rid.id, id_type=typ,
-                                                   domain=dom)
-    return make_row("secondary_ids", study_id=sid, secondary_id=value, id_type=id_type, domain=domain)
-
-
-def add_secondary_ids(rows: StudyRows, candidates: list[tuple | None]) -> None:
-    seen = {r[1] for r in rows["secondary_ids"]}
-    for row in candidates:
-        if row is not None and row[1] not in seen:
-            seen.add(row[1])
-            rows["secondary_ids"].append(row)

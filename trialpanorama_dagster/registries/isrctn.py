@@ -12,11 +12,10 @@ Two payload formats, one mapping (``parse`` reads the dict shape of ctrdata's JS
   the ``<sponsor>``/``<funder>`` siblings of ``<trial>`` become ``sponsor``/``funder`` (contacts are dropped).
 * ``isrctn-json``: one record as stored by the ctrdata R package (a file, a JSON array or NDJSON).
 
-Status: ISRCTN publishes no overall status; ``derive_status`` documents the rule.
+Status: ISRCTN publishes no overall status; ``derive_status`` (in ``isrctn_fields``) documents the rule.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any, Iterator
 
@@ -25,15 +24,16 @@ from lxml import etree
 
 from . import ids, vocab
 from .common import (
-    STUDY_TYPE_TRIAL, RecordError, StudyRows, age_in_years, clean_text, empty_rows, make_row, parse_date, unique,
+    STUDY_TYPE_TRIAL, RecordError, StudyRows, age_in_years, clean_text, empty_rows, make_row, unique,
 )
 from .ctgov_v2 import OUTCOME_TYPE
 from .formats import RawItem
+from .isrctn_fields import _count, _d, _date, _l, _text, derive_status, design_codes, outcome_items, secondary_id_row
+from .xml_dict import element_slices, element_to_obj, local, xml_root
 
 SOURCE = "isrctn"
 FORMATS = ("isrctn-xml", "isrctn-json")
 _ID = re.compile(r"^(?:ISRCTN)?\s*(\d{8})$", re.I)
-_ISO_TS = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$")
 _PMID = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/|\bPMID:?\s*)(\d{1,9})\b", re.I)
 _ITYPE = {"drug": "DRUG", "biological/vaccine": "BIOLOGICAL", "biological": "BIOLOGICAL", "vaccine": "BIOLOGICAL",
           "device": "DEVICE", "procedure/surgery": "PROCEDURE", "behavioural": "BEHAVIORAL",
@@ -43,70 +43,7 @@ _DRUG_TYPES = {"drug", "biological/vaccine", "biological", "vaccine", "mixed"}
 _PURPOSE = {"treatment": "TREATMENT", "prevention": "PREVENTION", "diagnostic": "DIAGNOSTIC",
             "screening": "SCREENING", "supportive care": "SUPPORTIVE_CARE", "quality of life": "OTHER", "other": "OTHER"}
 _STD_AGES = {"neonate": ["CHILD"], "child": ["CHILD"], "adult": ["ADULT"], "senior": ["OLDER_ADULT"]}
-_OVERRIDE = {"stopped": "TERMINATED", "suspended": "SUSPENDED", "withdrawn": "WITHDRAWN", "abandoned": "WITHDRAWN"}
 _SPONSOR_CLASS = {"industry": "INDUSTRY", "government": "OTHER_GOV"}
-_ID_DOMAIN = {"nct": "ClinicalTrials.gov", "eudract": "EudraCT", "ctis": "CTIS", "utrn": "WHO UTN"}
-
-
-# -- XML helpers (shared with the ChiCTR parser) ---------------------------------------------------
-def xml_root(data: bytes) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True,
-                             remove_comments=True, remove_pis=True)
-    try:
-        root = etree.fromstring(bytes(data), parser)
-    except etree.XMLSyntaxError as exc:
-        raise RecordError(f"malformed XML: {exc}") from None
-    if root is None:
-        raise RecordError("malformed XML: empty document")
-    return root
-
-
-def local(el) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
-
-
-def element_slices(data: bytes, tag: str) -> list[bytes]:
-    """The complete ``<tag …>…</tag>`` elements of a document, as bytes (any namespace prefix)."""
-    t = re.escape(tag.encode())
-    return re.findall(rb"<(?:[\w.-]+:)?" + t + rb"\b(?:[^>]*[^/>])?>.*?</(?:[\w.-]+:)?" + t + rb"\s*>", data, re.S)
-
-
-def secondary_id_row(study_id: str, value: str, field_type: str | None, domain: str | None, hint=None):
-    """A secondary_ids row: a recognised registry id in canonical form, typed the CT.gov way."""
-    rid = ids.normalise_id(value, hint)
-    if rid is None:
-        return make_row("secondary_ids", study_id=study_id, secondary_id=value, id_type=field_type, domain=domain)
-    if rid.id == study_id:
-        return None
-    typ = {"eudract": "EUDRACT_NUMBER", "ctis": "CTIS", "utrn": "OTHER"}.get(rid.family, "REGISTRY")
-    return make_row("secondary_ids", study_id=study_id, secondary_id=rid.id, id_type=typ,
-                    domain=_ID_DOMAIN.get(rid.family) or rid.registry or domain)
-
-
-# (pattern, column, code, "I"/"O": only unless the study is observational / interventional); first match per column
-_DESIGN = [
-    (r"non[- ]?random", "allocation", "NON_RANDOMIZED", "I"), (r"random", "allocation", "RANDOMIZED", "I"),
-    (r"single[- ]?(?:arm|group)", "intervention_model", "SINGLE_GROUP", "I"),
-    (r"parallel", "intervention_model", "PARALLEL", "I"), (r"cross[- ]?over", "intervention_model", "CROSSOVER", "I"),
-    (r"factorial", "intervention_model", "FACTORIAL", "I"), (r"sequential", "intervention_model", "SEQUENTIAL", "I"),
-    (r"case[- ]control", "observational_model", "CASE_CONTROL", "O"), (r"cohort", "observational_model", "COHORT", "O"),
-    (r"case series|case[- ]only", "observational_model", "CASE_ONLY", "O"),
-    (r"cross[- ]sectional", "time_perspective", "CROSS_SECTIONAL", "O"),
-    (r"retrospective", "time_perspective", "RETROSPECTIVE", "O"), (r"prospective", "time_perspective", "PROSPECTIVE", "O"),
-    (r"quadruple[- ]blind", "masking", "QUADRUPLE", ""), (r"triple[- ]blind", "masking", "TRIPLE", ""),
-    (r"double[- ]blind", "masking", "DOUBLE", ""), (r"single[- ]blind", "masking", "SINGLE", ""),
-    (r"open[- ]label|un-?blinded|non[- ]blinded", "masking", "NONE", ""),
-]
-
-
-def design_codes(text: str | None, trial_type: str | None) -> dict[str, str]:
-    """Allocation / models / time perspective / masking where a design text makes them evident."""
-    t, out = (text or "").lower(), {}
-    skip = {"OBSERVATIONAL": "I", "INTERVENTIONAL": "O"}.get(trial_type or "")
-    for pat, column, code, only in _DESIGN:
-        if column not in out and (not only or only != skip) and re.search(pat, t):
-            out[column] = code
-    return out
 
 
 # -- module contract -------------------------------------------------------------------------------
@@ -165,25 +102,6 @@ def split(data: bytes, origin: str, fmt: str) -> Iterator[RawItem]:
     yield from (_item(s, origin, fmt) for s in slices)
 
 
-def _to_obj(el) -> Any:
-    kids = [c for c in el if isinstance(c.tag, str)]
-    if not kids:
-        if not el.text and el.get("value") is not None:
-            return " ".join(v for v in (el.get("value"), el.get("unit")) if v)
-        return el.text or ""
-    out: dict[str, Any] = {f"@{etree.QName(k).localname}": v for k, v in el.attrib.items()}
-    repeated: set[str] = set()
-    for c in kids:
-        key, value = local(c), _to_obj(c)
-        if key not in out:
-            out[key] = value
-        elif key in repeated:
-            out[key].append(value)
-        else:
-            out[key] = [out[key], value]
-            repeated.add(key)
-    return out
-
 
 def decode(payload: bytes, fmt: str = "isrctn-xml") -> dict:
     if fmt == "isrctn-json":
@@ -204,7 +122,7 @@ def decode(payload: bytes, fmt: str = "isrctn-xml") -> dict:
     trial = root if local(root) == "trial" else next((el for el in root if local(el) == "trial"), None)
     if trial is None:
         raise RecordError(f"<{local(root)}> holds no <trial> element")
-    obj = _to_obj(trial)
+    obj = element_to_obj(trial)
     if not isinstance(obj, dict):
         raise RecordError("empty <trial> element")
     num = next((el for el in trial if local(el) == "isrctn"), None)
@@ -212,7 +130,7 @@ def decode(payload: bytes, fmt: str = "isrctn-xml") -> dict:
         obj["@dateAssigned"] = num.get("dateAssigned")
     for sib in (full if full is not None else []):
         if local(sib) in ("sponsor", "funder"):
-            prev, value = obj.get(local(sib)), _to_obj(sib)
+            prev, value = obj.get(local(sib)), element_to_obj(sib)
             obj[local(sib)] = value if prev is None else (prev if isinstance(prev, list) else [prev]) + [value]
     return obj
 
@@ -231,99 +149,6 @@ def record_version(obj) -> str | None:
 
 
 # -- mapping ---------------------------------------------------------------------------------------
-def _d(obj: dict, key: str) -> dict:
-    v = obj.get(key)
-    if v is None or (isinstance(v, str) and not v.strip()):
-        return {}
-    if not isinstance(v, dict):
-        raise RecordError(f"{key}: expected an object, got {type(v).__name__}")
-    return v
-
-
-def _l(v) -> list:
-    return [] if v is None or v == "" else (v if isinstance(v, list) else [v])
-
-
-def _date(value, field: str) -> dt.date | None:
-    text = clean_text(value)
-    if not text:
-        return None
-    m = _ISO_TS.match(text)
-    return parse_date(m[1] if m else text, field)[0]
-
-
-def _text(value) -> str | None:
-    """clean_text, also dropping ISRCTN's "Not provided at time of registration"."""
-    text = clean_text(value)
-    return None if text and text.lower().startswith("not provided at time of registration") else text
-
-
-def _count(value) -> int | None:
-    m = re.match(r"\s*(\d[\d,]*)", value) if isinstance(value, str) else None
-    return int(m[1].replace(",", "")) if m else (value if isinstance(value, int) else None)
-
-
-def derive_status(override: str | None, start, rec_end, end, as_of, final_n) -> str:
-    """ISRCTN's overall status, derived (the registry publishes none).
-
-    1. ``recruitmentStatusOverride`` (else ``trialDesign.overallStatusOverride``) wins: "Stopped" ->
-       TERMINATED (WITHDRAWN when the final enrolment is 0), "Suspended" -> SUSPENDED, others via
-       ``vocab.status`` ("Not yet recruiting", "Completed", ...).
-    2. Otherwise the dates are read as of the record's own date (``lastUpdated``, else ctrdata's
-       ``record_last_import``), so one payload always gives one status: overall end date before it ->
-       COMPLETED; recruitment start after it -> NOT_YET_RECRUITING; recruitment end before it ->
-       ACTIVE_NOT_RECRUITING; recruitment started -> RECRUITING. No date to compare -> UNKNOWN.
-    """
-    if override:
-        s = _OVERRIDE.get(override.strip().lower()) or vocab.status(override)
-        if s == "TERMINATED" and final_n == 0:
-            return "WITHDRAWN"
-        if s:
-            return s
-    if as_of is None:
-        return "UNKNOWN"
-    if end and end < as_of:
-        return "COMPLETED"
-    if start and start > as_of:
-        return "NOT_YET_RECRUITING"
-    if rec_end and rec_end < as_of:
-        return "ACTIVE_NOT_RECRUITING"
-    return "RECRUITING" if start else "UNKNOWN"
-
-
-def outcome_items(text: str | None) -> list[tuple[str, str | None]]:
-    """An outcome text -> (measure, description) per numbered item; previous versions are dropped."""
-    text = _text(text)
-    if not text:
-        return []
-    text = re.split(r"\n\s*(?:previous|original|old)\b[^\n]*outcome measures?", text, maxsplit=1, flags=re.I)[0]
-    text = re.sub(r"^\s*current\b[^\n]*outcome measures?[^\n]*:\s*\n", "", text, count=1, flags=re.I).strip()
-    items: list[list] = []
-    block, header = 0, None
-    for para in re.split(r"\n\s*\n", text):
-        lead, start = [], len(items)
-        for line in filter(None, (ln.strip() for ln in para.splitlines())):
-            m = re.match(r"^\(?\d{1,2}[.)]\s+(.+)$", line)
-            if m:
-                items.append([m[1], None])
-            elif len(items) > start:
-                items[-1][0] += " " + line
-            else:
-                lead.append(line)
-        note = " ".join(lead) or None
-        if len(items) > start:  # a numbered list, under its own lead line or a header paragraph
-            for it in items[start:]:
-                it[1] = note or header
-            block, header = start, None
-        elif note and (note.endswith(":") or not items):
-            header = note
-        elif note:  # a note after a list ("Measured at 21 days.") describes that list
-            for it in items[block:]:
-                it[1] = f"{it[1]} {note}" if it[1] else note
-    if len(items) < 2:
-        return [(text, None)]
-    return [(m.strip(), d) for m, d in items]
-
 
 def parse(obj, payload_hash: str | None = None) -> StudyRows:
     if not isinstance(obj, dict):
