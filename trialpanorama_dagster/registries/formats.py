@@ -102,3 +102,15 @@ def known_formats() -> list[str]:
 def all_sources() -> list[str]:
     """Every extract (raw source) the warehouse knows: ClinicalTrials.gov first."""
     return ["ctgov", *source_modules()]
+
+
+def batched(items, size: int):
+    """Lists of up to ``size`` consecutive items (``itertools.batched`` arrives with Python 3.12)."""
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

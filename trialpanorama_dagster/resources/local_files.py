@@ -13,7 +13,7 @@ import zlib
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..registries.formats import RawItem, module_for_format, source_modules
+from ..registries.formats import RawItem, batched, module_for_format, source_modules
 from . import ctgov_local
 from .zipstream import iter_local_headers
 
@@ -85,12 +85,12 @@ class LocalItems:
                     with zipfile.ZipFile(path) as zf:
                         n = len(zf.infolist())
                 except (zipfile.BadZipFile, OSError):
-                    yield from _batched(_iter_path(path, self.source, self.fmt), size)
+                    yield from batched(_iter_path(path, self.source, self.fmt), size)
                     continue
                 for a in range(0, n, size):
                     yield ZipPart(str(path), self.source, self.fmt, a, min(a + size, n))
             else:
-                yield from _batched(_iter_path(path, self.source, self.fmt), size)
+                yield from batched(_iter_path(path, self.source, self.fmt), size)
 
 
 class ZipPart:
@@ -109,17 +109,6 @@ class ZipPart:
             zf = self._open[self.path] = zipfile.ZipFile(self.path)
         infos = zf.infolist()[self.start:self.stop]
         return list(_zip_members(zf, Path(self.path), infos, self.source, self.fmt))
-
-
-def _batched(items: Iterator[RawItem], size: int) -> Iterator[list[RawItem]]:
-    batch: list[RawItem] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _is_zip(path: Path) -> bool:

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 import pyarrow as pa
 
 from ..registries.common import RecordError
-from ..registries.formats import RawItem, payload_format
+from ..registries.formats import RawItem, batched, payload_format
 from .db import arrow_batch
 from .schema import RAW_RECORDS, STUDY_TABLES
 
@@ -93,7 +93,7 @@ def prepare_chunk(items: Iterable[RawItem], load_id: str, write_core: bool = Tru
 
 def chunks_in_workers(items, workers: int, load_id: str, write_core: bool, ahead: int) -> Iterator[Chunk]:
     """Chunks parsed by ``workers`` processes, in input order, at most ``ahead`` in flight."""
-    parts = items.parts(CHUNK) if hasattr(items, "parts") else _batched(items, CHUNK)
+    parts = items.parts(CHUNK) if hasattr(items, "parts") else batched(items, CHUNK)
     shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
     spill = tempfile.mkdtemp(prefix="trialpanorama-load-", dir=shm)
     try:
@@ -135,14 +135,3 @@ def _unspill(entries: list, offsets: dict, path: str, spans: list) -> Chunk:
     tables = {name: pa.ipc.open_stream(buf.slice(start, size)).read_all() for name, start, size in spans}
     raw = tables.pop("")
     return Chunk(entries, raw, tables, offsets)
-
-
-def _batched(items: Iterable[RawItem], size: int) -> Iterator[list[RawItem]]:
-    batch: list[RawItem] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
