@@ -19,7 +19,8 @@ import pytest
 
 from trialpanorama_dagster.registries import ictrp
 from trialpanorama_dagster.registries.common import RecordError
-from trialpanorama_dagster.registries.ictrp_fields import FULL_EXPORT_COLUMNS, age_years, parse_ictrp_date
+from trialpanorama_dagster.registries.ictrp_fields import FULL_EXPORT_COLUMNS
+from trialpanorama_dagster.registries.ictrp_values import age_years, parse_ictrp_date
 from trialpanorama_dagster.warehouse.schema import TABLES
 from tests.support.paths import shared_fixtures
 

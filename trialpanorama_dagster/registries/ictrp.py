@@ -31,10 +31,10 @@ from .common import STUDY_TYPE_TRIAL, RecordError, StudyRows, empty_rows, make_r
 from .ctgov_v2 import OUTCOME_TYPE
 from .formats import RawItem
 from .ictrp_fields import (
-    COVID_EXPORT_COLUMNS, FULL_EXPORT_COLUMNS, REGISTRY_OF_PREFIX, age_years, canonical_cells,
-    canonical_id, canonical_key, date_type, group_sizes, labelled_parts, line, parse_ictrp_date,
-    registry_of, registry_of_id, split_values, target_size, trial_type,
+    COVID_EXPORT_COLUMNS, FULL_EXPORT_COLUMNS, REGISTRY_OF_PREFIX, canonical_cells, canonical_id, canonical_key,
+    line, registry_of, registry_of_id, split_values,
 )
+from .ictrp_values import age_years, date_type, group_sizes, labelled_parts, parse_ictrp_date, target_size, trial_type
 
 SOURCE = "ictrp"
 FORMATS = ("ictrp-xml", "ictrp-csv")
