@@ -60,6 +60,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable
 from urllib.parse import parse_qs, urlsplit
 
+def write_response(handler: BaseHTTPRequestHandler, rec, status: int, ctype: str, body: bytes,
+                   extra: dict | None = None, declared: int | None = None, close: bool = False) -> None:
+    """Answer one request; ``declared`` lies about Content-Length and ``close`` drops the connection
+    after the body (how the servers fake truncated pages)."""
+    rec.status = status
+    handler.send_response(status)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(body) if declared is None else declared))
+    for k, v in (extra or {}).items():
+        handler.send_header(k, v)
+    if close:
+        handler.send_header("Connection", "close")
+    handler.end_headers()
+    handler.wfile.write(body)
+    handler.wfile.flush()
+    if close:
+        handler.close_connection = True
+        try:
+            handler.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 FIXTURE_DIR = str(Path(__file__).resolve().parents[2] / "trialpanorama_dagster" / "data" / "ctgov" / "api_v2_studies")
 API_PREFIX = "/api/v2"
 PAGING_PARAMS = {"pageToken", "pageSize", "countTotal"}
@@ -328,23 +351,7 @@ def _make_handler(server: CtgovTestServer):
 
         def _send(self, status: int, body: bytes, rec: RecordedRequest, extra: dict | None = None,
                   declared: int | None = None, close: bool = False) -> None:
-            rec.status = status
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body) if declared is None else declared))
-            for k, v in (extra or {}).items():
-                self.send_header(k, v)
-            if close:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-            if close:
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            write_response(self, rec, status, "application/json", body, extra, declared, close)
 
         def do_GET(self) -> None:  # noqa: N802
             try:

@@ -43,6 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
+from .ctgov_server import write_response
 from .paths import shared_fixtures
 
 NS = "http://www.67bricks.com/isrctn"
@@ -225,23 +226,7 @@ def _make_handler(server: _LoopbackServer):
             pass
 
         def _send(self, rec, status, ctype, body, extra=None, declared=None, close=False):
-            rec.status = status
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body) if declared is None else declared))
-            for k, v in (extra or {}).items():
-                self.send_header(k, v)
-            if close:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-            if close:
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            write_response(self, rec, status, ctype, body, extra, declared, close)
 
         def do_GET(self):  # noqa: N802
             self._guarded("GET")

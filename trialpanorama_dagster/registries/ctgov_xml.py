@@ -23,6 +23,7 @@ from .common import (
 from .ctgov_results import adverse_event_rows, result_rows
 from .ctgov_v2 import NCT_ID, OUTCOME_TYPE, SOURCE, add_arms_and_interventions, add_conditions, add_endpoints
 from .ctgov_xml_results import results_section, text
+from .xml_dict import xml_root
 
 _STATUS = {"UNKNOWN_STATUS": "UNKNOWN"}
 _DATE_TYPE = {"ANTICIPATED": "ESTIMATED", "ESTIMATE": "ESTIMATED"}
@@ -39,14 +40,7 @@ def _root(xml: bytes | str) -> etree._Element:
         xml = xml.encode("utf-8")
     if not isinstance(xml, (bytes, bytearray)):
         raise RecordError(f"expected XML bytes or text, got {type(xml).__name__}")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True,
-                             remove_comments=True, remove_pis=True)
-    try:
-        root = etree.fromstring(bytes(xml), parser)
-    except etree.XMLSyntaxError as exc:
-        raise RecordError(f"malformed XML: {exc}") from None
-    if root is None:
-        raise RecordError("malformed XML: empty document")
+    root = xml_root(xml)
     if root.tag != "clinical_study":
         raise RecordError(f"root element is <{root.tag}>, expected <clinical_study>")
     return root

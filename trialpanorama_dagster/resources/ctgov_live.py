@@ -12,13 +12,11 @@ The pacing/retry machinery is the shared ``http_retry.RetryingHttp``.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any, Callable, Iterator
 
-import httpx
 import orjson
 
-from .http_retry import Page, RegistryApiError, RetryingHttp, Retryable, json_object
+from .http_retry import LiveClientBase, Page, RegistryApiError, Retryable, json_object
 from .http_retry import iso_date as _iso
 
 __all__ = ["CtgovApiError", "CtgovLiveClient", "Page", "DEFAULT_BASE_URL", "SORT_ASC"]
@@ -31,34 +29,20 @@ class CtgovApiError(RegistryApiError):
     """A non-retryable API failure (4xx other than 429) or retries exhausted."""
 
 
-class CtgovLiveClient:
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        page_size: int = 1000,
-        requests_per_minute: float = 50.0,
-        max_retries: int = 8,
-        backoff_base: float = 1.0,
-        backoff_max: float = 60.0,
-        timeout: float = 60.0,
-        user_agent: str = "trialpanorama-dagster",
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        log: Callable[[str], None] | None = None,
-    ):
-        if not 1 <= page_size <= 1000:
-            raise ValueError(f"page_size must be in 1..1000, got {page_size}")
-        self.base_url = base_url.rstrip("/")
-        self.page_size = page_size
-        self._log = log
-        self._http = RetryingHttp(
-            self.base_url, name="ClinicalTrials.gov", log_prefix="ctgov",
-            requests_per_minute=requests_per_minute, max_retries=max_retries, backoff_base=backoff_base,
-            backoff_max=backoff_max, timeout=timeout, user_agent=user_agent, accept="application/json",
-            transport=transport, sleep=sleep, clock=clock, log=log, error_cls=CtgovApiError)
+class CtgovLiveClient(LiveClientBase):
+    NAME = "ClinicalTrials.gov"
+    LOG_PREFIX = "ctgov"
+    ACCEPT = "application/json"
+    DEFAULT_BASE_URL = DEFAULT_BASE_URL
+    DEFAULT_PAGE_SIZE = 1000
+    DEFAULT_REQUESTS_PER_MINUTE = 50.0
+    ERROR_CLS = CtgovApiError
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.min_interval = self._http.min_interval
-        self.max_retries, self.backoff_base, self.backoff_max = max_retries, backoff_base, backoff_max
+        self.max_retries, self.backoff_base, self.backoff_max = (
+            self._http.max_retries, self._http.backoff_base, self._http.backoff_max)
 
     # -- public -------------------------------------------------------------------------------
     def build_params(
@@ -123,14 +107,6 @@ class CtgovLiveClient:
         """``GET /version``: ``{"apiVersion": ..., "dataTimestamp": ...}``."""
         return self._get_json("/version", {}, json_object)[0]
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> "CtgovLiveClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # -- internals ----------------------------------------------------------------------------
     def _get_json(self, path: str, params: dict, validate: Callable[[bytes], Any]) -> tuple[Any, str]:

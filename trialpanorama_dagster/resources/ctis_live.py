@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from typing import Any, Callable, Iterator
 
-import httpx
 
 from ..registries.formats import RawItem
 from .http_retry import LiveClientBase, Page, Retryable, int_token, json_object
@@ -44,29 +42,13 @@ class CtisLiveClient(LiveClientBase):
     LOG_PREFIX = "ctis"
     ACCEPT = "application/json"
 
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        page_size: int = 100,
-        requests_per_minute: float = 60.0,
-        max_retries: int = 8,
-        backoff_base: float = 1.0,
-        backoff_max: float = 60.0,
-        timeout: float = 120.0,
-        user_agent: str = "trialpanorama-dagster",
-        search_criteria: dict | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        log: Callable[[str], None] | None = None,
-    ):
-        if not 1 <= page_size <= 1000:
-            raise ValueError(f"page_size must be in 1..1000, got {page_size}")
-        self.page_size = page_size
+    DEFAULT_BASE_URL = DEFAULT_BASE_URL
+    DEFAULT_PAGE_SIZE = 100
+    DEFAULT_TIMEOUT = 120.0
+
+    def __init__(self, *args, search_criteria: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
         self.search_criteria = dict(search_criteria or {})
-        self._setup_http(base_url, requests_per_minute=requests_per_minute, max_retries=max_retries,
-                         backoff_base=backoff_base, backoff_max=backoff_max, timeout=timeout,
-                         user_agent=user_agent, transport=transport, sleep=sleep, clock=clock, log=log)
 
     def build_search_body(self, page: int) -> dict:
         return {"pagination": {"page": page, "size": self.page_size}, "sort": dict(SORT),

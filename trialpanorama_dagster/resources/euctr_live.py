@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from typing import Callable, Iterator
 
-import httpx
 
 from ..registries import euctr
 from ..registries.formats import RawItem
@@ -43,29 +41,15 @@ class EuctrLiveClient(LiveClientBase):
     LOG_PREFIX = "euctr"
     ACCEPT = "text/plain, text/html;q=0.9, */*;q=0.5"
 
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        page_size: int = 20,
-        requests_per_minute: float = 30.0,
-        max_retries: int = 8,
-        backoff_base: float = 1.0,
-        backoff_max: float = 60.0,
-        timeout: float = 180.0,
-        user_agent: str = "trialpanorama-dagster",
-        query: str = "",
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        log: Callable[[str], None] | None = None,
-    ):
-        if page_size < 1:
-            raise ValueError(f"page_size must be >= 1, got {page_size}")
-        self.page_size = page_size
+    DEFAULT_BASE_URL = DEFAULT_BASE_URL
+    DEFAULT_PAGE_SIZE = 20
+    MAX_PAGE_SIZE = None
+    DEFAULT_REQUESTS_PER_MINUTE = 30.0
+    DEFAULT_TIMEOUT = 180.0
+
+    def __init__(self, *args, query: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
         self.query = query
-        self._setup_http(base_url, requests_per_minute=requests_per_minute, max_retries=max_retries,
-                         backoff_base=backoff_base, backoff_max=backoff_max, timeout=timeout,
-                         user_agent=user_agent, transport=transport, sleep=sleep, clock=clock, log=log)
 
     def build_params(self, since: dt.date | None = None, page: int | None = None,
                      download: bool = False) -> dict[str, str]:

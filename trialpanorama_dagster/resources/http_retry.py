@@ -191,22 +191,38 @@ class RetryingHttp:
 
 
 class LiveClientBase:
-    """Shared plumbing of the registry clients: one ``RetryingHttp``, logging, context manager."""
+    """Shared plumbing of the registry clients: the constructor knobs, one ``RetryingHttp``,
+    logging, context manager. A client sets the class attributes and adds its own options."""
 
     NAME = "registry"
     LOG_PREFIX = "registry"
     ACCEPT = "*/*"
+    DEFAULT_BASE_URL = ""
+    DEFAULT_PAGE_SIZE = 100
+    MAX_PAGE_SIZE: int | None = 1000
+    DEFAULT_REQUESTS_PER_MINUTE = 60.0
+    DEFAULT_TIMEOUT = 60.0
+    ERROR_CLS: type[RegistryApiError] = RegistryApiError
 
-    def _setup_http(self, base_url: str, *, requests_per_minute: float, max_retries: int, backoff_base: float,
-                    backoff_max: float, timeout: float, user_agent: str, transport: httpx.BaseTransport | None,
-                    sleep: Callable[[float], None], clock: Callable[[], float],
-                    log: Callable[[str], None] | None) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, base_url: str | None = None, page_size: int | None = None,
+                 requests_per_minute: float | None = None, max_retries: int = 8, backoff_base: float = 1.0,
+                 backoff_max: float = 60.0, timeout: float | None = None,
+                 user_agent: str = "trialpanorama-dagster", *, transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 log: Callable[[str], None] | None = None):
+        page_size = self.DEFAULT_PAGE_SIZE if page_size is None else page_size
+        if page_size < 1 or (self.MAX_PAGE_SIZE is not None and page_size > self.MAX_PAGE_SIZE):
+            bound = f"in 1..{self.MAX_PAGE_SIZE}" if self.MAX_PAGE_SIZE is not None else ">= 1"
+            raise ValueError(f"page_size must be {bound}, got {page_size}")
+        self.page_size = page_size
+        self.base_url = (base_url or self.DEFAULT_BASE_URL).rstrip("/")
         self._log = log
         self._http = RetryingHttp(
-            self.base_url, name=self.NAME, log_prefix=self.LOG_PREFIX, requests_per_minute=requests_per_minute,
-            max_retries=max_retries, backoff_base=backoff_base, backoff_max=backoff_max, timeout=timeout,
-            user_agent=user_agent, accept=self.ACCEPT, transport=transport, sleep=sleep, clock=clock, log=log)
+            self.base_url, name=self.NAME, log_prefix=self.LOG_PREFIX,
+            requests_per_minute=self.DEFAULT_REQUESTS_PER_MINUTE if requests_per_minute is None else requests_per_minute,
+            max_retries=max_retries, backoff_base=backoff_base, backoff_max=backoff_max,
+            timeout=self.DEFAULT_TIMEOUT if timeout is None else timeout, user_agent=user_agent,
+            accept=self.ACCEPT, transport=transport, sleep=sleep, clock=clock, log=log, error_cls=self.ERROR_CLS)
 
     def _note(self, message: str) -> None:
         if self._log:

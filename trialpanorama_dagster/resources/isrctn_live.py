@@ -16,10 +16,8 @@ its namespace, ``source_id`` ``ISRCTN`` + the ``<trial><isrctn>`` digits, ``orig
 from __future__ import annotations
 
 import datetime as dt
-import time
-from typing import Callable, Iterator
+from typing import Iterator
 
-import httpx
 from lxml import etree
 
 from ..registries.formats import RawItem
@@ -40,29 +38,13 @@ class IsrctnLiveClient(LiveClientBase):
     LOG_PREFIX = "isrctn"
     ACCEPT = "application/xml"
 
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        page_size: int = 100,
-        requests_per_minute: float = 60.0,
-        max_retries: int = 8,
-        backoff_base: float = 1.0,
-        backoff_max: float = 60.0,
-        timeout: float = 120.0,
-        user_agent: str = "trialpanorama-dagster",
-        query: str | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        log: Callable[[str], None] | None = None,
-    ):
-        if not 1 <= page_size <= 1000:
-            raise ValueError(f"page_size must be in 1..1000, got {page_size}")
-        self.page_size = page_size
+    DEFAULT_BASE_URL = DEFAULT_BASE_URL
+    DEFAULT_PAGE_SIZE = 100
+    DEFAULT_TIMEOUT = 120.0
+
+    def __init__(self, *args, query: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
         self.query = query
-        self._setup_http(base_url, requests_per_minute=requests_per_minute, max_retries=max_retries,
-                         backoff_base=backoff_base, backoff_max=backoff_max, timeout=timeout,
-                         user_agent=user_agent, transport=transport, sleep=sleep, clock=clock, log=log)
 
     def build_query(self, since: dt.date | None = None) -> str:
         term = f"lastEdited GE {iso_date(since if since is not None else FLOOR_DATE)}T00:00:00.000Z"
