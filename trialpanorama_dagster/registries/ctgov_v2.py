@@ -137,7 +137,8 @@ def parse_study(study: dict, payload_hash: str | None = None) -> StudyRows:
         pmid = clean_text(str(ref["pmid"])) if ref.get("pmid") is not None else None
         if pmid and pmid.isdigit():
             rows["relations"].append((nct, "trial", pmid, "pubmed", "trial_reference",
-                                      clean_text(ref.get("type")), clean_text(ref.get("citation")), nct))
+                                      clean_text(ref.get("type")), clean_text(ref.get("citation")), nct,
+                                      None, None, "registry reference list", None, None))
     for sid in as_list(ident.get("secondaryIdInfos"), "secondaryIdInfos"):
         sid = as_dict(sid, "secondaryIdInfos")
         if clean_text(sid.get("id")):

@@ -229,7 +229,8 @@ def parse_clinical_study(xml: bytes | str, payload_hash: str | None = None) -> S
             pmid = text(ref, "PMID")
             if pmid and pmid.isdigit():
                 rows["relations"].append((nct, "trial", pmid, "pubmed", "trial_reference", ref_type,
-                                          text(ref, "citation"), nct))
+                                          text(ref, "citation"), nct,
+                                          None, None, "registry reference list", None, None))
     for sid in _all(root, "id_info/secondary_id"):
         rows["secondary_ids"].append((nct, sid, None, None, None))
     for loc in root.iterfind("location"):

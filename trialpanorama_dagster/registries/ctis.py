@@ -269,7 +269,8 @@ def parse(obj, payload_hash: str | None = None) -> StudyRows:
     for pmid in details.get("pubmedCode") if isinstance(details.get("pubmedCode"), list) else []:
         if str(pmid).strip().isdigit():
             rows["relations"].append(make_row("relations", head_id=sid, head_type="trial", tail_id=str(pmid).strip(),
-                                              tail_type="pubmed", relation_type="trial_reference", study_id=sid))
+                                              tail_type="pubmed", relation_type="trial_reference", study_id=sid,
+                                              evidence="registry reference list"))
     seen = set()
     for site in (s for p in parts2 for s in _l(p.get("trialSites"))):
         org_addr = _d(site.get("organisationAddressInfo"))

@@ -272,7 +272,8 @@ def parse(obj, payload_hash: str | None = None) -> StudyRows:
             rtype = "RESULT" if "result" in low else ("PROTOCOL" if "protocol" in low else "OTHER")
             rows["relations"].append(make_row("relations", head_id=sid, head_type="trial", tail_id=pmid,
                                               tail_type="pubmed", relation_type="trial_reference",
-                                              reference_type=rtype, citation=line.strip(), study_id=sid))
+                                              reference_type=rtype, citation=line.strip(), study_id=sid,
+                                              evidence="registry reference list"))
     for c in _l(_d(part, "trialCentres").get("trialCentre")):
         if isinstance(c, dict):
             rows["locations"].append(make_row("locations", study_id=sid, facility=clean_text(c.get("name")),

@@ -38,8 +38,26 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False,
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every declared table; upgrade a warehouse written by an older schema in place.
+
+    Columns are only ever appended to a declaration, so an older table gains the new columns
+    (NULL for existing rows) and loses NOT NULL where the declaration dropped it.
+    """
+    existing: dict[str, dict[str, bool]] = {}
+    for name, col, nullable in con.execute(
+            "SELECT table_name, column_name, is_nullable FROM information_schema.columns "
+            "WHERE table_schema = current_schema()").fetchall():
+        existing.setdefault(name, {})[col] = nullable == "YES"
     for t in ALL_TABLES:
         con.execute(t.ddl())
+        have = existing.get(t.name)
+        if have is None:
+            continue
+        for col, sql_type in t.columns:
+            if col not in have:
+                con.execute(f"ALTER TABLE {t.name} ADD COLUMN {col} {sql_type.replace(' NOT NULL', '')}")
+            elif have[col] is False and "NOT NULL" not in sql_type and col not in t.primary_key:
+                con.execute(f"ALTER TABLE {t.name} ALTER COLUMN {col} DROP NOT NULL")
     con.execute("CREATE TABLE IF NOT EXISTS schema_info (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute("INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
 

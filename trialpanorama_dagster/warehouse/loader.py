@@ -266,7 +266,9 @@ def delete_studies(con: duckdb.DuckDBPyConnection, study_ids: list[str]) -> None
     con.register("_del_ids", pa.table({"study_id": study_ids}))
     try:
         for t in STUDY_TABLES:
-            con.execute(f"DELETE FROM {t.name} WHERE study_id IN (SELECT study_id FROM _del_ids)")
+            # relations also holds linkage rows (origin set) that outlive a reload of the study
+            only_registry = " AND origin IS NULL" if t.name == "relations" else ""
+            con.execute(f"DELETE FROM {t.name} WHERE study_id IN (SELECT study_id FROM _del_ids){only_registry}")
     finally:
         con.unregister("_del_ids")
 

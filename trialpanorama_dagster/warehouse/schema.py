@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,11 @@ RESULTS = _t("results", [
 
 RELATIONS = _t("relations", [
     "head_id VARCHAR NOT NULL", "head_type VARCHAR", "tail_id VARCHAR NOT NULL", "tail_type VARCHAR",
-    "relation_type VARCHAR", "reference_type VARCHAR", "citation VARCHAR", "study_id VARCHAR NOT NULL",
-], description="Links between records: study -> PubMed reference (PMID, reference type).")
+    "relation_type VARCHAR", "reference_type VARCHAR", "citation VARCHAR", "study_id VARCHAR",
+    "label VARCHAR", "stage VARCHAR", "evidence VARCHAR", "confidence DOUBLE", "origin VARCHAR",
+], description="Links between records. Registry rows (origin NULL): study -> PubMed reference. "
+               "Linkage rows (origin 'pubmed' or 'review:<collection>'): article <-> trial with the "
+               "evidence, and review -> candidate study with label (included/excluded) and stage.")
 
 ARM_GROUPS = _t("arm_groups", [
     "study_id VARCHAR NOT NULL", "group_order INTEGER", "label VARCHAR", "group_type VARCHAR",
@@ -207,7 +210,55 @@ CLUSTER_REVIEW = _t("cluster_review", [
 ], per_study=False, description="Title look-alikes in different clusters, for review (never merged automatically).")
 
 LINKAGE_TABLES: tuple[Table, ...] = (TRIAL_CLUSTERS, CLUSTER_EVIDENCE, CLUSTER_REVIEW)
-ALL_TABLES: tuple[Table, ...] = STUDY_TABLES + (DRUG_MOA,) + CONTROL_TABLES + LINKAGE_TABLES
+
+# Ontologies: one release per ontology at a time; every table is replaced per ontology on load.
+ONTOLOGY_RELEASES = _t("ontology_releases", [
+    "ontology VARCHAR NOT NULL", "release VARCHAR", "source VARCHAR", "content_hash VARCHAR",
+    "loaded_at TIMESTAMPTZ", "concepts INTEGER", "terms INTEGER", "xrefs INTEGER", "skipped VARCHAR",
+], pk=("ontology",), per_study=False, description="Which release of each ontology is loaded, from where.")
+
+ONTOLOGY_CONCEPTS = _t("ontology_concepts", [
+    "ontology VARCHAR NOT NULL", "concept_id VARCHAR NOT NULL", "name VARCHAR", "concept_type VARCHAR",
+    "parents VARCHAR[]", "tree_numbers VARCHAR[]", "obsolete BOOLEAN", "attributes VARCHAR",
+], pk=("ontology", "concept_id"), per_study=False,
+   description="Concepts (MeSH descriptors and SCRs, OBO terms, DrugBank drugs, ATC codes, RxNorm concepts).")
+
+ONTOLOGY_TERMS = _t("ontology_terms", [
+    "ontology VARCHAR NOT NULL", "concept_id VARCHAR NOT NULL", "term VARCHAR NOT NULL", "term_type VARCHAR",
+], per_study=False, description="Every name of a concept: preferred name, entry terms, synonyms, brand names.")
+
+ONTOLOGY_XREFS = _t("ontology_xrefs", [
+    "ontology VARCHAR NOT NULL", "concept_id VARCHAR NOT NULL", "xref VARCHAR NOT NULL", "xref_type VARCHAR",
+], per_study=False, description="Cross-references as PREFIX:ID (MESH:D003920, UMLS:C0011849, DRUGBANK:DB00331 ...).")
+
+TERM_LINKS = _t("term_links", [
+    "domain VARCHAR NOT NULL", "term VARCHAR NOT NULL", "norm_term VARCHAR", "ontology VARCHAR NOT NULL",
+    "concept_id VARCHAR", "concept_name VARCHAR", "method VARCHAR", "score DOUBLE", "release VARCHAR",
+    "reason VARCHAR",
+], pk=("domain", "term", "ontology"), per_study=False,
+   description="Each distinct registry term linked to an ontology: the id, how (source/exact/synonym/"
+               "normalised/fuzzy + score) and from which release, or NULL with the reason.")
+
+LITERATURE = _t("literature", [
+    "article_id VARCHAR NOT NULL", "pmid VARCHAR", "doi VARCHAR", "pmcid VARCHAR", "title VARCHAR",
+    "abstract VARCHAR", "journal VARCHAR", "year INTEGER", "publication_types VARCHAR[]",
+    "mesh_ids VARCHAR[]", "mesh_terms VARCHAR[]", "databank_ids VARCHAR[]", "language VARCHAR",
+    "source VARCHAR", "payload_hash VARCHAR",
+], pk=("article_id",), per_study=False,
+   description="Articles (PubMed citations and review-collection records); article_id is PMID:<n> when known.")
+
+REVIEWS = _t("reviews", [
+    "review_id VARCHAR NOT NULL", "collection VARCHAR", "title VARCHAR", "background VARCHAR",
+    "objectives VARCHAR", "selection_criteria VARCHAR", "boolean_query VARCHAR", "review_pmid VARCHAR",
+    "doi VARCHAR", "candidates INTEGER", "included INTEGER", "included_final INTEGER", "source_path VARCHAR",
+], pk=("review_id",), per_study=False,
+   description="Systematic reviews: their setup (objectives, criteria, query) and label counts.")
+
+ONTOLOGY_TABLES: tuple[Table, ...] = (ONTOLOGY_RELEASES, ONTOLOGY_CONCEPTS, ONTOLOGY_TERMS, ONTOLOGY_XREFS,
+                                      TERM_LINKS)
+LITERATURE_TABLES: tuple[Table, ...] = (LITERATURE, REVIEWS)
+ALL_TABLES: tuple[Table, ...] = (STUDY_TABLES + (DRUG_MOA,) + CONTROL_TABLES + LINKAGE_TABLES
+                                 + ONTOLOGY_TABLES + LITERATURE_TABLES)
 TABLES: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 
 
