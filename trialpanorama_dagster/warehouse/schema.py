@@ -103,8 +103,9 @@ ENDPOINTS = _t("endpoints", [
 
 BIOMARKERS = _t("biomarkers", [
     "study_id VARCHAR NOT NULL", "study_type VARCHAR", "biomarker_type VARCHAR",
-    "biomarker_name VARCHAR", "biomarker_genes VARCHAR[]",
-], description="Biomarkers named by a study, with their genes (filled by the linker).")
+    "biomarker_name VARCHAR", "biomarker_genes VARCHAR[]", "origin VARCHAR",
+], description="Biomarkers named by a study, with their HGNC gene symbols; origin 'linker' for those "
+               "the linker read from criteria, conditions and titles.")
 
 OUTCOMES = _t("outcomes", [
     "study_id VARCHAR NOT NULL", "study_type VARCHAR", "overall_status VARCHAR", "outcome_type VARCHAR",
