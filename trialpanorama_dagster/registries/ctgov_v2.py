@@ -154,6 +154,10 @@ def parse_study(study: dict, payload_hash: str | None = None) -> StudyRows:
     return rows
 
 
+def _compact(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
 def add_conditions(nct: str, cond_mod: dict, derived: dict, rows: StudyRows) -> None:
     browse = as_dict(derived.get("conditionBrowseModule"), "conditionBrowseModule")
     meshes = [as_dict(m, "meshes") for m in as_list(browse.get("meshes"), "meshes")]
@@ -172,9 +176,13 @@ def add_conditions(nct: str, cond_mod: dict, derived: dict, rows: StudyRows) -> 
         key = name.lower()
         mesh, how = by_term.get(key), "term"
         if mesh is None:
-            how = "as_found"
-            mesh = next((m for text, m in found if text == key), None) or \
-                next((m for text, m in found if text in key or key in text), None)
+            # the longest NLM-found wording inside the condition (or holding it) names its heading:
+            # "Lumbar Disc Herniation" has both "Herniation" (Hernia) and "Disc Herniation" (Intervertebral
+            # Disc Displacement); spacing and punctuation are ignored ("Type2 Diabetes")
+            how, ckey = "as_found", _compact(key)
+            mesh = next((m for text, m in found if text == key), None) or max(
+                ((len(text), m) for text, m in found if ckey and (_compact(text) in ckey or ckey in _compact(text))),
+                key=lambda c: c[0], default=(0, None))[1]
         if mesh is None:
             # NLM's own wording for a study's headings: "Liver Cancer" -> "Liver Neoplasms"
             how, mesh = "neoplasm_wording", by_term.get(_NEOPLASM.sub("neoplasms", key))
