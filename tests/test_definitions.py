@@ -16,8 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED_ASSET_KEYS = [
     "core/adverse_events", "core/arm_groups", "core/biomarkers", "core/conditions", "core/disposition",
     "core/drugs", "core/endpoints", "core/interventions", "core/locations", "core/mesh_terms", "core/outcomes",
-    "core/relations", "core/results", "core/secondary_ids", "core/studies", "link/trial_clusters",
-    "raw/chictr", "raw/ctgov", "raw/ctis", "raw/euctr", "raw/ictrp", "raw/isrctn",
+    "core/relations", "core/results", "core/secondary_ids", "core/studies", "link/adverse_events",
+    "link/biomarkers", "link/conditions", "link/drugs", "link/trial_articles", "link/trial_clusters",
+    "literature/pubmed", "literature/reviews", "ontology/atc", "ontology/doid", "ontology/drugbank", "ontology/hgnc",
+    "ontology/hpo", "ontology/mesh", "ontology/mondo", "ontology/rxnorm", "raw/chictr", "raw/ctgov", "raw/ctis", "raw/euctr", "raw/ictrp", "raw/isrctn",
 ]
 
 
@@ -27,7 +29,8 @@ def test_definitions_load_and_asset_keys_are_stable():
     assert keys == EXPECTED_ASSET_KEYS
     groups = {k.to_user_string(): defs.resolve_assets_def(k).group_names_by_key[k]
               for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {k.split("/")[0]: g for k, g in groups.items()} == {"core": "core", "raw": "raw", "link": "link"}
+    assert {k.split("/")[0]: g for k, g in groups.items()} == {"core": "core", "raw": "raw", "link": "link", "ontology": "ontology",
+                                                               "literature": "literature"}
     live = ("ctgov", "isrctn", "ctis", "euctr")
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"materialize_everything", *(f"{s}_refresh" for s in live)}
     for source in live:
@@ -44,7 +47,7 @@ def test_materialising_everything_passes_every_check(tmp_path):
         instance=dg.DagsterInstance.ephemeral())
     assert result.success
     checks = list(result.get_asset_check_evaluations())
-    assert len(checks) == 25 and all(c.passed for c in checks), [c.description for c in checks if not c.passed]
+    assert len(checks) == 35 and all(c.passed for c in checks), [c.description for c in checks if not c.passed]
     mats = {m.asset_key.to_user_string(): m for m in result.get_asset_materialization_events()}
     studies_meta = mats["core/studies"].materialization.metadata
     assert studies_meta["dagster/row_count"].value == 404
@@ -53,14 +56,24 @@ def test_materialising_everything_passes_every_check(tmp_path):
     assert raw_meta["records_seen"].value == 226 and raw_meta["quarantined"].value == 0
     assert mats["raw/ictrp"].materialization.metadata["raw_records_distinct"].value > 150
     assert mats["link/trial_clusters"].materialization.metadata["clusters"].value == 404
+    assert mats["ontology/mesh"].materialization.metadata["concepts"].value > 50
+    assert mats["ontology/atc"].materialization.metadata["loaded"].value is False   # not embedded (licence)
+    assert mats["link/conditions"].materialization.metadata["rows_linked"].value > 250
+    assert mats["literature/reviews"].materialization.metadata["reviews"].value == 67
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM studies WHERE phase = 'PHASE2/PHASE3'").fetchone()[0] >= 1
+    linked_tables = [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+                     for t in ("term_links", "conditions", "drugs", "drug_moa", "biomarkers", "relations")]
     con.close()
     # a second run changes nothing and still passes
     again = local.resolve_job_def("materialize_everything").execute_in_process(instance=dg.DagsterInstance.ephemeral())
     mats = {m.asset_key.to_user_string(): m for m in again.get_asset_materialization_events()}
     assert mats["raw/ctgov"].materialization.metadata["new_versions"].value == 0
     assert mats["core/studies"].materialization.metadata["dagster/row_count"].value == 404
+    con = duckdb.connect(str(db), read_only=True)
+    assert linked_tables == [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+                             for t in ("term_links", "conditions", "drugs", "drug_moa", "biomarkers", "relations")]
+    con.close()
 
 
 def test_trialpanorama_run_prints_the_summary(tmp_path):
@@ -69,6 +82,6 @@ def test_trialpanorama_run_prints_the_summary(tmp_path):
     out = subprocess.run([sys.executable, "-m", "trialpanorama_dagster.cli", "run", "--quiet"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "main job succeeded" in out.stdout and "checks: 25 passed, 0 failed" in out.stdout
+    assert "main job succeeded" in out.stdout and "checks: 35 passed, 0 failed" in out.stdout
     assert f"warehouse: {tmp_path / 'home' / 'warehouse.duckdb'}" in out.stdout
     assert (tmp_path / "home" / "dagster" / "dagster.yaml").exists()

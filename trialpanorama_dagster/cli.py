@@ -174,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+
+    from . import cli_link, cli_pubmed, cli_reviews
+    for module in (cli_link, cli_pubmed, cli_reviews):
+        module.register(sub)
     return p
 
 

@@ -17,3 +17,7 @@ def shared_fixtures() -> Path:
         if base and (Path(base) / "fixtures").is_dir():
             return Path(base) / "fixtures"
     raise FileNotFoundError("shared fixtures not found: set TRIALPANORAMA_SHARED to the folder holding fixtures/")
+
+# The embedded registry records (the package's data folder also holds ontologies, literature, reviews)
+REGISTRY_FOLDERS = [ROOT / "trialpanorama_dagster" / "data" / name
+                    for name in ("ctgov", "ictrp", "euctr", "ctis", "isrctn", "chictr")]

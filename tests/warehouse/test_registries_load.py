@@ -8,7 +8,7 @@ import pytest
 from trialpanorama_dagster.cli import main
 from trialpanorama_dagster.warehouse.clusters import build_clusters
 from trialpanorama_dagster.warehouse.db import connect
-from tests.support.paths import CTGOV_V2_STUDIES, ROOT
+from tests.support.paths import CTGOV_V2_STUDIES, REGISTRY_FOLDERS, ROOT
 
 DATA = ROOT / "trialpanorama_dagster" / "data"
 
@@ -35,7 +35,7 @@ def restamped(nct: str, folder):
 def loaded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("all")
     db = tmp / "w.duckdb"
-    assert main(["load", str(DATA), "--db", str(db), "--quiet"]) == 0
+    assert main(["load", *map(str, REGISTRY_FOLDERS), "--db", str(db), "--quiet"]) == 0
     assert main(["load", str(restamped("NCT03778229", tmp)[0]), "--db", str(db), "--quiet"]) == 0
     con = connect(db)
     figures = build_clusters(con)

@@ -54,7 +54,10 @@ def dictionary(con: duckdb.DuckDBPyConnection, ontology: str, domain: str) -> pl
     if ontology == MESH:
         sql += " AND " + _MESH_SIDE.get(domain, "true")
     elif ontology == ATC:
-        sql += " AND length(c.concept_id) = 7"
+        # substances only; level-5 names like "combinations" or "various" name no substance
+        sql += " AND length(c.concept_id) = 7 AND NOT regexp_matches(lower(t.term), '^(combinations|various)')"
+    elif ontology in (MONDO, DOID):
+        sql += " AND coalesce(c.concept_type, '') <> 'gene'"        # MONDO's HGNC import is not a disease
     elif ontology == RXNORM:
         sql += " AND c.concept_type IN ('IN', 'PIN', 'MIN', 'BN')"
     elif ontology == HGNC:
@@ -68,7 +71,7 @@ def dictionary(con: duckdb.DuckDBPyConnection, ontology: str, domain: str) -> pl
 def _registry_mesh(con, domain: str, known: set[str]) -> pl.DataFrame:
     side = "condition" if domain == "condition" else "intervention"
     rows = con.execute(
-        "SELECT mesh_id, any_value(mesh_term) FROM mesh_terms WHERE domain = ? AND mesh_id IS NOT NULL "
+        "SELECT mesh_id, min(mesh_term) FROM mesh_terms WHERE domain = ? AND mesh_id IS NOT NULL "
         "AND mesh_term IS NOT NULL GROUP BY mesh_id ORDER BY mesh_id", [side]).fetchall()
     rows = [(i, n, "preferred", n, "descriptor" if i.startswith("D") else "scr", REGISTRY_DERIVED)
             for i, n in rows if i not in known]

@@ -26,6 +26,10 @@ _DRUG_COLUMNS = ("drugbank_id", "drugbank_name", "drugbank_mesh_id", "rx_normali
 def fill_conditions(con: duckdb.DuckDBPyConnection) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
+        # undo an earlier fill: rows filled by name lose everything; rows whose registry heading got its
+        # id back their registry mesh_match ("linker:<method>:<registry match>")
+        con.execute("UPDATE conditions SET condition_mesh_id = NULL, condition_mesh_type = NULL, "
+                    "mesh_match = split_part(mesh_match, ':', 3) WHERE mesh_match LIKE 'linker:%:%'")
         con.execute("UPDATE conditions SET condition_mesh_id = NULL, condition_mesh_term = NULL, "
                     "condition_mesh_type = NULL, mesh_match = NULL WHERE mesh_match LIKE 'linker:%'")
         n = con.execute("""
@@ -34,6 +38,15 @@ def fill_conditions(con: duckdb.DuckDBPyConnection) -> int:
                    mesh_match = 'linker:' || l.method
             FROM term_links l
             WHERE l.domain = 'condition' AND l.ontology = 'mesh' AND l.term = c.condition_name
+              AND l.concept_id IS NOT NULL AND c.condition_mesh_id IS NULL
+              AND c.condition_mesh_term IS NULL""").fetchone()[0]
+        # a MeSH heading name the registry gave without its id (legacy CT.gov XML) takes the heading's id
+        n += con.execute("""
+            UPDATE conditions c SET condition_mesh_id = l.concept_id,
+                   condition_mesh_type = CASE WHEN l.concept_id LIKE 'D%' THEN 'descriptor' ELSE 'supplementary' END,
+                   mesh_match = 'linker:' || l.method || ':' || c.mesh_match
+            FROM term_links l
+            WHERE l.domain = 'condition' AND l.ontology = 'mesh' AND l.term = c.condition_mesh_term
               AND l.concept_id IS NOT NULL AND c.condition_mesh_id IS NULL""").fetchone()[0]
         con.execute("COMMIT")
     except BaseException:
@@ -90,8 +103,8 @@ def fill_drugs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def fill_drug_moa(con: duckdb.DuckDBPyConnection) -> int:
     """Rebuild ``drug_moa`` from the linked drugs' MeSH pharmacological actions and ATC classes."""
     drugs = con.execute("""
-        SELECT drug_moa_id, any_value(drugbank_name) AS drug_name, list(DISTINCT drugbank_mesh_id) AS mesh_ids,
-               list(DISTINCT drug_name) AS names
+        SELECT drug_moa_id, min(drugbank_name) AS drug_name, list(DISTINCT drugbank_mesh_id ORDER BY drugbank_mesh_id) AS mesh_ids,
+               list(DISTINCT drug_name ORDER BY drug_name) AS names
         FROM drugs WHERE drug_moa_id IS NOT NULL GROUP BY drug_moa_id ORDER BY drug_moa_id""").fetchall()
     mesh_attrs = dict(con.execute(
         "SELECT concept_id, attributes FROM ontology_concepts WHERE ontology = 'mesh' AND attributes IS NOT NULL"

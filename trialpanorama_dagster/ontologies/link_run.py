@@ -25,8 +25,12 @@ LINKER_METHODS = ("exact", "synonym", "normalised", "fuzzy", "xref", "source")
 
 
 def condition_terms(con) -> list[str]:
+    """Condition names, and the MeSH heading names registries gave without an id (legacy CT.gov XML)."""
     return [r[0] for r in con.execute(
-        "SELECT DISTINCT condition_name FROM conditions WHERE condition_name IS NOT NULL ORDER BY 1").fetchall()]
+        "SELECT DISTINCT t FROM (SELECT condition_name AS t FROM conditions UNION ALL "
+        "SELECT condition_mesh_term FROM conditions WHERE (condition_mesh_id IS NULL "
+        "AND NOT coalesce(mesh_match, '') LIKE 'linker:%') OR mesh_match LIKE 'linker:%:%') "
+        "WHERE t IS NOT NULL ORDER BY 1").fetchall()]
 
 
 def drug_terms(con) -> list[str]:
@@ -118,7 +122,7 @@ def link_domain(con: duckdb.DuckDBPyConnection, domain: str, options: LinkOption
         if domain == "condition":
             names = dict(con.execute("SELECT concept_id, name FROM ontology_concepts WHERE ontology = 'mesh'")
                          .fetchall())
-            names.update(dict(con.execute("SELECT mesh_id, any_value(mesh_term) FROM mesh_terms "
+            names.update(dict(con.execute("SELECT mesh_id, min(mesh_term) FROM mesh_terms "
                                           "GROUP BY mesh_id").fetchall()))
             frames[MESH] = _with_source(frames[MESH], registry_condition_ids(con), names)
             for onto in (MONDO, DOID):
@@ -132,8 +136,8 @@ def link_domain(con: duckdb.DuckDBPyConnection, domain: str, options: LinkOption
 def adverse_event_links(con) -> pl.DataFrame:
     """MedDRA is licensed: keep the term, code and version the registry gave (method ``source``)."""
     df = con.execute("""
-        SELECT adverse_event_name AS term, any_value(meddra_id) AS concept_id,
-               any_value(vocabulary_version) AS release, list(DISTINCT source_vocabulary) AS vocabs
+        SELECT adverse_event_name AS term, min(meddra_id) AS concept_id,
+               min(vocabulary_version) AS release, list(DISTINCT source_vocabulary ORDER BY source_vocabulary) AS vocabs
         FROM adverse_events WHERE adverse_event_name IS NOT NULL GROUP BY adverse_event_name ORDER BY 1""").pl()
     is_meddra = pl.col("vocabs").list.eval(pl.element().str.to_lowercase().str.contains("meddra")).list.any()
     return df.with_columns(

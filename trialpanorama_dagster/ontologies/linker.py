@@ -52,7 +52,7 @@ class OntologyIndex:
              .filter(pl.col("term").is_not_null() & (pl.col("term").str.len_chars() > 0))
              .with_columns(
                  (pl.when(pl.col("term_type") == "preferred").then(0).otherwise(1) * 100
-                  + pl.col("concept_type").replace_strict(rank, default=50, return_dtype=pl.Int32))
+                  + pl.col("concept_type").cast(pl.String).replace_strict(rank, default=50, return_dtype=pl.Int32))
                  .alias("rank"))
              .collect())
         e = add_keys(e, "term", domain)
