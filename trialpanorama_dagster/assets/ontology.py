@@ -7,7 +7,6 @@ from ..ontologies import link_quality, pipeline
 from ..ontologies.catalog import EMBEDDED
 from ..resources.ontologies import OntologyResource
 from ..resources.warehouse import WarehouseResource
-from ..warehouse.quality import CheckOutcome
 from .checks import check_result
 from .metadata import markdown_table
 

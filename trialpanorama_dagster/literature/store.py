@@ -12,7 +12,7 @@ from dataclasses import astuple, dataclass, field
 
 import duckdb
 
-from ..warehouse.db import insert_rows
+from ..warehouse.db import insert_rows, transaction
 from ..warehouse.schema import table
 
 
@@ -69,8 +69,7 @@ def store_articles(con: duckdb.DuckDBPyConnection, articles: list[Article], *, k
     if not by_id:
         return 0
     ids = list(by_id)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if keep_richer:
             # an already stored copy that is richer than the incoming one stays
             for aid, abstract, source in con.execute(
@@ -82,10 +81,6 @@ def store_articles(con: duckdb.DuckDBPyConnection, articles: list[Article], *, k
         ids = list(by_id)
         con.execute("DELETE FROM literature WHERE list_contains(?, article_id)", [ids])
         insert_rows(con, "literature", [a.row() for a in by_id.values()])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(ids)
 
 
@@ -97,18 +92,13 @@ def replace_relations(con: duckdb.DuckDBPyConnection, origin: str, rows: list[tu
                       head_ids: list[str] | None = None) -> int:
     """Replace the relations of one origin (optionally only those of some heads) with ``rows``."""
     rows = list(dict.fromkeys(rows))          # exact duplicates collapse, order kept
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if head_ids is None:
             con.execute("DELETE FROM relations WHERE origin = ?", [origin])
         else:
             con.execute("DELETE FROM relations WHERE origin = ? AND list_contains(?, head_id)",
                         [origin, list(head_ids)])
         insert_rows(con, "relations", rows)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(rows)
 
 
@@ -117,14 +107,9 @@ def upsert_reviews(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> int:
     if not rows:
         return 0
     ids = [r[0] for r in rows]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM reviews WHERE list_contains(?, review_id)", [ids])
         insert_rows(con, "reviews", rows)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(rows)
 
 

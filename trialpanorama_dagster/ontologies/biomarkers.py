@@ -17,7 +17,7 @@ import re
 import duckdb
 import polars as pl
 
-from ..warehouse.db import insert_rows
+from ..warehouse.db import insert_rows, transaction
 
 CONTEXT = re.compile(
     r"^(?:mutat\w*|mutant|variants?|positive|negative|\+|-?pos|-?neg|express\w*|overexpress\w*|amplif\w*|"
@@ -89,8 +89,7 @@ def fill_biomarkers(con: duckdb.DuckDBPyConnection, lexicon: GeneLexicon) -> dic
     gene_links = {}
     for r in rows:
         gene_links.setdefault(r[3], r[4][0])
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM biomarkers WHERE origin = 'linker'")
         insert_rows(con, "biomarkers", rows)
         con.execute("DELETE FROM term_links WHERE domain = 'biomarker'")
@@ -98,8 +97,4 @@ def fill_biomarkers(con: duckdb.DuckDBPyConnection, lexicon: GeneLexicon) -> dic
         insert_rows(con, "term_links", [
             ("biomarker", phrase, phrase.lower(), "hgnc", ids.get(sym), sym, "exact", None, None, None)
             for phrase, sym in sorted(gene_links.items())])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return {"biomarkers": len(rows), "studies": len({r[0] for r in rows}), "genes": len(set(gene_links.values()))}

@@ -17,15 +17,14 @@ import json
 import duckdb
 import polars as pl
 
-from ..warehouse.db import insert_rows
+from ..warehouse.db import insert_rows, transaction
 
 _DRUG_COLUMNS = ("drugbank_id", "drugbank_name", "drugbank_mesh_id", "rx_normalized_name", "rx_mapping_id",
                  "rx_source", "drug_moa_id")
 
 
 def fill_conditions(con: duckdb.DuckDBPyConnection) -> int:
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         # undo an earlier fill: rows filled by name lose everything; rows whose registry heading got its
         # id back their registry mesh_match ("linker:<method>:<registry match>")
         con.execute("UPDATE conditions SET condition_mesh_id = NULL, condition_mesh_type = NULL, "
@@ -48,10 +47,6 @@ def fill_conditions(con: duckdb.DuckDBPyConnection) -> int:
             FROM term_links l
             WHERE l.domain = 'condition' AND l.ontology = 'mesh' AND l.term = c.condition_mesh_term
               AND l.concept_id IS NOT NULL AND c.condition_mesh_id IS NULL""").fetchone()[0]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return int(n)
 
 
@@ -74,8 +69,7 @@ def _best_per_row(con, ontology: str) -> pl.DataFrame:
 
 def fill_drugs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     frames = {o: _best_per_row(con, o) for o in ("drugbank", "mesh", "rxnorm")}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("UPDATE drugs SET " + ", ".join(f"{c} = NULL" for c in _DRUG_COLUMNS))
         counts = {}
         for onto, frame in frames.items():
@@ -93,10 +87,6 @@ def fill_drugs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                             "rx_mapping_id = TRY_CAST(f.concept_id AS DOUBLE), rx_source = 'rxnorm:' || f.method "
                             "FROM _fill f WHERE drugs.rowid = f.row_id")
             con.unregister("_fill")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return counts
 
 
@@ -131,14 +121,9 @@ def fill_drug_moa(con: duckdb.DuckDBPyConnection) -> int:
                 seen.add(("atc", code))
                 rows.append((moa_id, name, None, None, None, None, None, None, None, None,
                              f"ATC:{code}", "ATC class", atc.get(code[:5], code[:5])))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM drug_moa")
         insert_rows(con, "drug_moa", rows)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(rows)
 
 

@@ -13,7 +13,7 @@ import time
 import duckdb
 import polars as pl
 
-from ..warehouse.db import insert_arrow
+from ..warehouse.db import insert_arrow, transaction
 from ..warehouse.schema import table
 from .dictionaries import CONCEPT_RANK, DOMAIN_ONTOLOGIES, dictionary, loaded, release_of, xref_map
 from .linker import LINK_SCHEMA, LinkOptions, OntologyIndex
@@ -155,13 +155,8 @@ def store_links(con, domain: str, frames: dict[str, pl.DataFrame]) -> None:
     cols = table("term_links").column_names
     parts = [f.with_columns(pl.lit(domain).alias("domain"), pl.lit(o).alias("ontology")).select(cols)
              for o, f in frames.items()]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM term_links WHERE domain = ?", [domain])
         if parts:
             insert_arrow(con, "term_links", pl.concat(parts).unique(["term", "ontology"], keep="first",
                                                                    maintain_order=True).to_arrow())
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise

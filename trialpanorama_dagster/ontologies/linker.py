@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from .fuzzy import FuzzyMatcher
-from .normalise import add_keys, exact_key, norm_key
+from .normalise import add_keys, all_ascii, exact_key, norm_key
 
 LINK_SCHEMA = {
     "term": pl.String, "norm_term": pl.String, "concept_id": pl.String, "concept_name": pl.String,
@@ -89,7 +89,9 @@ class OntologyIndex:
         matched = pl.col("concept_id").is_not_null() | pl.col("reason").is_not_null()
         done = out.filter(matched)
         # only terms no exact key matched pay for normalisation
-        rest = out.filter(~matched).select("term", "exact_key", norm_key(pl.col("term"), self.domain).alias("norm_key"))
+        rest = out.filter(~matched)
+        rest = rest.select("term", "exact_key",
+                           norm_key(pl.col("term"), self.domain, all_ascii(rest["term"])).alias("norm_key"))
         nm = rest.join(self.norm, on="norm_key", how="left").select(done.columns)
         linked = pl.concat([done, nm]).with_columns(pl.lit(None, dtype=pl.Float64).alias("score"))
         result = self._fuzzy_stage(linked)

@@ -71,10 +71,12 @@ def exact_key(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_lowercase().str.strip_chars()
 
 
-def norm_key(expr: pl.Expr, domain: str = CONDITION) -> pl.Expr:
-    e = (expr.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_lowercase()
-         .str.replace_many(["®", "™", "©"], ["", "", ""])
-         .str.replace_all(r"['’`´]s\b", "")
+def norm_key(expr: pl.Expr, domain: str = CONDITION, ascii_only: bool = False) -> pl.Expr:
+    """``ascii_only``: the caller knows every string is ASCII, so the Unicode decomposition that
+    strips accents can be skipped (it gives the same keys on ASCII text)."""
+    e = expr if ascii_only else expr.str.normalize("NFKD").str.replace_all(r"\p{M}", "")
+    e = (e.str.to_lowercase()
+         .str.replace_all(r"['’`´]s\b|[®™©]", "")
          .str.replace_many(list(_BRITISH), list(_BRITISH.values())))
     if domain == DRUG:
         e = _strip_drug_words(e)
@@ -86,17 +88,22 @@ def norm_key(expr: pl.Expr, domain: str = CONDITION) -> pl.Expr:
     return e.str.split(" ").list.sort().list.join(" ")
 
 
+_DRUG_WORDS = "|".join((_STRENGTH, _alternation(_DOSAGE_WORDS), _alternation(_SALT_WORDS)))
+
+
 def _strip_drug_words(e: pl.Expr) -> pl.Expr:
-    stripped = (e.str.replace_all(_STRENGTH, " ")
-                .str.replace_all(_alternation(_DOSAGE_WORDS), " ")
-                .str.replace_all(_alternation(_SALT_WORDS), " "))
+    stripped = e.str.replace_all(_DRUG_WORDS, " ")
     # keep the unstripped name when stripping would leave no letters ("sodium chloride")
     return pl.when(stripped.str.contains(r"[a-z]{2}")).then(stripped).otherwise(e)
 
 
+def all_ascii(values: pl.Series) -> bool:
+    return not values.str.contains(r"[^\x00-\x7F]").any()
+
+
 def normalise(term: str, domain: str = CONDITION) -> str:
     """The ``norm_key`` of one string (the same expressions as the vectorised path)."""
-    return pl.select(norm_key(pl.lit(term, dtype=pl.String), domain)).item()
+    return pl.select(norm_key(pl.lit(term, dtype=pl.String), domain, term.isascii())).item()
 
 
 def exact(term: str) -> str:
@@ -106,4 +113,4 @@ def exact(term: str) -> str:
 def add_keys(df: pl.DataFrame, column: str, domain: str) -> pl.DataFrame:
     """Add ``exact_key`` and ``norm_key`` columns computed from ``column``."""
     return df.with_columns(exact_key(pl.col(column)).alias("exact_key"),
-                           norm_key(pl.col(column), domain).alias("norm_key"))
+                           norm_key(pl.col(column), domain, all_ascii(df[column])).alias("norm_key"))

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import duckdb
 
-from ..warehouse.db import insert_rows
+from ..warehouse.db import insert_rows, transaction
 from .model import OntologyRelease
 
 _PER_ONTOLOGY = ("ontology_concepts", "ontology_terms", "ontology_xrefs")
@@ -25,8 +25,7 @@ def store_release(con: duckdb.DuckDBPyConnection, rel: OntologyRelease) -> dict[
             seen_terms.add((cid, term))
             terms.append((name, cid, term, kind))
     xrefs = sorted({(name, cid, x, kind) for cid, x, kind in rel.xrefs if x}, key=lambda r: (r[1], r[2]))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for t in _PER_ONTOLOGY:
             con.execute(f"DELETE FROM {t} WHERE ontology = ?", [name])
         con.execute("DELETE FROM ontology_releases WHERE ontology = ?", [name])
@@ -36,10 +35,6 @@ def store_release(con: duckdb.DuckDBPyConnection, rel: OntologyRelease) -> dict[
         insert_rows(con, "ontology_releases", [(
             name, rel.release, rel.source, rel.content_hash, datetime.now(timezone.utc),
             len(concepts), len(terms), len(xrefs), "; ".join(rel.skipped) or None)])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return {"concepts": len(concepts), "terms": len(terms), "xrefs": len(xrefs)}
 
 

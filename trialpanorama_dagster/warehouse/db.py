@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -109,3 +111,15 @@ def insert_arrow(con: duckdb.DuckDBPyConnection, name: str, batch: pa.Table | No
 def table_counts(con: duckdb.DuckDBPyConnection, names=None) -> dict[str, int]:
     names = names or [t.name for t in ALL_TABLES]
     return {n: con.execute(f"SELECT count(*) FROM {table(n).name}").fetchone()[0] for n in names}
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction: committed when the block ends, rolled back (and re-raised) on any error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
