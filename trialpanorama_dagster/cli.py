@@ -175,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
 
-    from . import cli_link, cli_pubmed, cli_reviews
-    for module in (cli_link, cli_pubmed, cli_reviews):
+    from . import cli_link, cli_pubmed, cli_reviews, cli_search, cli_tasks
+    for module in (cli_link, cli_pubmed, cli_reviews, cli_search, cli_tasks):
         module.register(sub)
     return p
 

@@ -9,13 +9,16 @@ from .assets.link import LINK_ASSETS, LINK_CHECKS
 from .assets.literature import LITERATURE_ASSETS, LITERATURE_CHECKS
 from .assets.ontology import LINKER_ASSETS, LINKER_CHECKS, ONTOLOGY_ASSETS
 from .assets.raw import RAW_ASSETS
+from .assets.tasks import TASK_ASSETS, TASK_CHECKS
 from .registries.formats import all_sources
 from .resources.sources import LIVE_CLIENTS, RegistrySourceResource
+from .resources.tasks import TaskBuildResource
 from .resources.literature import LiteratureResource
 from .resources.ontologies import OntologyResource
 from .resources.warehouse import WarehouseResource
 
-ASSETS = [*RAW_ASSETS, core_tables, *LINK_ASSETS, *ONTOLOGY_ASSETS, *LINKER_ASSETS, *LITERATURE_ASSETS]
+ASSETS = [*RAW_ASSETS, core_tables, *LINK_ASSETS, *ONTOLOGY_ASSETS, *LINKER_ASSETS, *LITERATURE_ASSETS,
+          *TASK_ASSETS]
 
 # DuckDB takes one writing process per file: every job runs its steps in one process.
 materialize_everything = dg.define_asset_job(
@@ -51,12 +54,13 @@ def build_definitions(warehouse: WarehouseResource | None = None,
     sources = sources or {}
     return dg.Definitions(
         assets=ASSETS,
-        asset_checks=[*CHECKS, *LINK_CHECKS, *LINKER_CHECKS, *LITERATURE_CHECKS],
+        asset_checks=[*CHECKS, *LINK_CHECKS, *LINKER_CHECKS, *LITERATURE_CHECKS, *TASK_CHECKS],
         jobs=[materialize_everything, *REFRESH_JOBS.values()],
         schedules=SCHEDULES,
         resources={"warehouse": warehouse or WarehouseResource(),
                    "ontologies": ontologies or OntologyResource(),
                    "literature": literature or LiteratureResource(),
+                   "task_build": TaskBuildResource(),
                    **{s: sources.get(s) or RegistrySourceResource() for s in all_sources()}},
         executor=dg.in_process_executor,
     )

@@ -258,8 +258,24 @@ REVIEWS = _t("reviews", [
 ONTOLOGY_TABLES: tuple[Table, ...] = (ONTOLOGY_RELEASES, ONTOLOGY_CONCEPTS, ONTOLOGY_TERMS, ONTOLOGY_XREFS,
                                       TERM_LINKS)
 LITERATURE_TABLES: tuple[Table, ...] = (LITERATURE, REVIEWS)
+
+# Task sample sets: one row per sample, the reference-shaped record and our lineage as JSON text.
+TASK_SAMPLES = _t("task_samples", [
+    "task VARCHAR NOT NULL", "sample_id VARCHAR NOT NULL", "split VARCHAR NOT NULL", "split_key VARCHAR NOT NULL",
+    "record VARCHAR NOT NULL", "lineage VARCHAR NOT NULL", "label VARCHAR", "builder_version VARCHAR NOT NULL",
+], pk=("task", "sample_id"), per_study=False,
+   description="Samples of the eight tasks: record (the reference's fields), lineage (sources, cluster, split "
+               "key), label (for distributions), split train/test by a stable hash of split_key.")
+
+TASK_SETS = _t("task_sets", [
+    "task VARCHAR NOT NULL", "version VARCHAR NOT NULL", "builder_version VARCHAR", "config VARCHAR",
+    "train INTEGER", "test INTEGER", "built_at TIMESTAMPTZ", "inputs_hash VARCHAR",
+], pk=("task",), per_study=False,
+   description="The current version of each task set: a content hash of its samples, counts, build config.")
+
+TASK_TABLES: tuple[Table, ...] = (TASK_SAMPLES, TASK_SETS)
 ALL_TABLES: tuple[Table, ...] = (STUDY_TABLES + (DRUG_MOA,) + CONTROL_TABLES + LINKAGE_TABLES
-                                 + ONTOLOGY_TABLES + LITERATURE_TABLES)
+                                 + ONTOLOGY_TABLES + LITERATURE_TABLES + TASK_TABLES)
 TABLES: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 
 
