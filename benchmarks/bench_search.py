@@ -34,7 +34,7 @@ import duckdb
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
-from generate_literature import generate, mesh_tree, vocabulary  # noqa: E402
+from generate_literature import FUNCTION, generate, mesh_tree, vocabulary  # noqa: E402
 from measure import run_measured  # noqa: E402
 
 from trialpanorama_dagster.search import And, Not, Or, Term, parse  # noqa: E402
@@ -51,6 +51,7 @@ def make_queries(db: Path, n: int, seed: int = 3) -> list[str]:
     titles = [t for (t,) in con.execute("SELECT title FROM literature WHERE pmid::BIGINT % 499 = 0 LIMIT 5000").fetchall()]
     con.close()
     mid = vocab[150:15_000]
+    function = set(FUNCTION)
     long_words = [w for w in mid if len(w) >= 8]
 
     def item() -> str:
@@ -60,10 +61,13 @@ def make_queries(db: Path, n: int, seed: int = 3) -> list[str]:
         if r < 0.5:
             w = rng.choice(long_words)
             return f"{w[:rng.randint(5, 6)]}*[tiab]"
-        if r < 0.7:
-            ws = rng.choice(titles).rstrip(".").lower().split()
-            i = rng.randrange(len(ws) - 1)
-            return f'"{ws[i]} {ws[i + 1]}"[tiab]'
+        if r < 0.7:  # two adjacent content words of a title (searchers do not phrase-search "of the")
+            for _ in range(100):
+                ws = rng.choice(titles).rstrip(".").lower().split()
+                pairs = [(a, b) for a, b in zip(ws, ws[1:]) if a not in function and b not in function]
+                if pairs:
+                    return '"%s %s"[tiab]' % rng.choice(pairs)
+            return f"{rng.choice(mid)}[tiab]"
         if r < 0.85:
             return f'"{headings[min(int(len(headings) ** rng.random()), len(headings) - 1)]}"[mh]'
         return f"{rng.choice(mid)}[ti]" if r < 0.93 else rng.choice(mid)

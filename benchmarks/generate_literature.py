@@ -94,8 +94,11 @@ def generate(db: Path, n_docs: int, seed: int = 7, vocab_size: int = 60_000, hea
     con = connect(db)
     con.execute("DELETE FROM literature")
     con.execute("DELETE FROM ontology_concepts WHERE ontology = 'mesh'")
-    con.executemany("INSERT INTO ontology_concepts (ontology, concept_id, name, concept_type, parents, tree_numbers, "
-                    "obsolete) VALUES ('mesh', ?, ?, 'topical', [], ?, false)", tree)
+    con.register("tree_rows", pa.table({"concept_id": [c for c, _, _ in tree], "name": [n for _, n, _ in tree],
+                                        "tree_numbers": [t for _, _, t in tree]}))
+    con.execute("INSERT INTO ontology_concepts (ontology, concept_id, name, concept_type, parents, tree_numbers, "
+                "obsolete) SELECT 'mesh', concept_id, name, 'topical', [], tree_numbers, false FROM tree_rows")
+    con.unregister("tree_rows")
     rng = np.random.default_rng(seed)
     for start in range(0, n_docs, batch):
         n = min(batch, n_docs - start)

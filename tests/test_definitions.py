@@ -19,7 +19,10 @@ EXPECTED_ASSET_KEYS = [
     "core/relations", "core/results", "core/secondary_ids", "core/studies", "link/adverse_events",
     "link/biomarkers", "link/conditions", "link/drugs", "link/trial_articles", "link/trial_clusters",
     "literature/pubmed", "literature/reviews", "ontology/atc", "ontology/doid", "ontology/drugbank", "ontology/hgnc",
-    "ontology/hpo", "ontology/mesh", "ontology/mondo", "ontology/rxnorm", "raw/chictr", "raw/ctgov", "raw/ctis", "raw/euctr", "raw/ictrp", "raw/isrctn",
+    "ontology/hpo", "ontology/mesh", "ontology/mondo", "ontology/rxnorm", "raw/chictr", "raw/ctgov", "raw/ctis",
+    "raw/euctr", "raw/ictrp", "raw/isrctn", "search/index", "tasks/arm_design", "tasks/eligibility_criteria_design",
+    "tasks/endpoint_design", "tasks/evidence_summary", "tasks/sample_size_estimation", "tasks/study_screening",
+    "tasks/study_search", "tasks/trial_completion_assessment",
 ]
 
 
@@ -30,7 +33,8 @@ def test_definitions_load_and_asset_keys_are_stable():
     groups = {k.to_user_string(): defs.resolve_assets_def(k).group_names_by_key[k]
               for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {k.split("/")[0]: g for k, g in groups.items()} == {"core": "core", "raw": "raw", "link": "link", "ontology": "ontology",
-                                                               "literature": "literature"}
+                                                               "literature": "literature", "search": "search",
+                                                               "tasks": "tasks"}
     live = ("ctgov", "isrctn", "ctis", "euctr")
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"materialize_everything", *(f"{s}_refresh" for s in live)}
     for source in live:
@@ -47,7 +51,7 @@ def test_materialising_everything_passes_every_check(tmp_path):
         instance=dg.DagsterInstance.ephemeral())
     assert result.success
     checks = list(result.get_asset_check_evaluations())
-    assert len(checks) == 35 and all(c.passed for c in checks), [c.description for c in checks if not c.passed]
+    assert len(checks) == 76 and all(c.passed for c in checks), [c.description for c in checks if not c.passed]
     mats = {m.asset_key.to_user_string(): m for m in result.get_asset_materialization_events()}
     studies_meta = mats["core/studies"].materialization.metadata
     assert studies_meta["dagster/row_count"].value == 404
@@ -60,6 +64,8 @@ def test_materialising_everything_passes_every_check(tmp_path):
     assert mats["ontology/atc"].materialization.metadata["loaded"].value is False   # not embedded (licence)
     assert mats["link/conditions"].materialization.metadata["rows_linked"].value > 250
     assert mats["literature/reviews"].materialization.metadata["reviews"].value == 67
+    assert mats["tasks/arm_design"].materialization.metadata["test"].value > 0
+    assert mats["search/index"].materialization.metadata["documents"].value > 2500
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM studies WHERE phase = 'PHASE2/PHASE3'").fetchone()[0] >= 1
     linked_tables = [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
@@ -82,6 +88,6 @@ def test_trialpanorama_run_prints_the_summary(tmp_path):
     out = subprocess.run([sys.executable, "-m", "trialpanorama_dagster.cli", "run", "--quiet"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "main job succeeded" in out.stdout and "checks: 35 passed, 0 failed" in out.stdout
+    assert "main job succeeded" in out.stdout and "checks: 76 passed, 0 failed" in out.stdout
     assert f"warehouse: {tmp_path / 'home' / 'warehouse.duckdb'}" in out.stdout
     assert (tmp_path / "home" / "dagster" / "dagster.yaml").exists()

@@ -9,6 +9,7 @@ from .assets.link import LINK_ASSETS, LINK_CHECKS
 from .assets.literature import LITERATURE_ASSETS, LITERATURE_CHECKS
 from .assets.ontology import LINKER_ASSETS, LINKER_CHECKS, ONTOLOGY_ASSETS
 from .assets.raw import RAW_ASSETS
+from .assets.search import SEARCH_ASSETS, SEARCH_CHECKS
 from .assets.tasks import TASK_ASSETS, TASK_CHECKS
 from .registries.formats import all_sources
 from .resources.sources import LIVE_CLIENTS, RegistrySourceResource
@@ -18,7 +19,7 @@ from .resources.ontologies import OntologyResource
 from .resources.warehouse import WarehouseResource
 
 ASSETS = [*RAW_ASSETS, core_tables, *LINK_ASSETS, *ONTOLOGY_ASSETS, *LINKER_ASSETS, *LITERATURE_ASSETS,
-          *TASK_ASSETS]
+          *SEARCH_ASSETS, *TASK_ASSETS]
 
 # DuckDB takes one writing process per file: every job runs its steps in one process.
 materialize_everything = dg.define_asset_job(
@@ -54,7 +55,8 @@ def build_definitions(warehouse: WarehouseResource | None = None,
     sources = sources or {}
     return dg.Definitions(
         assets=ASSETS,
-        asset_checks=[*CHECKS, *LINK_CHECKS, *LINKER_CHECKS, *LITERATURE_CHECKS, *TASK_CHECKS],
+        asset_checks=[*CHECKS, *LINK_CHECKS, *LINKER_CHECKS, *LITERATURE_CHECKS, *SEARCH_CHECKS,
+                      *TASK_CHECKS],
         jobs=[materialize_everything, *REFRESH_JOBS.values()],
         schedules=SCHEDULES,
         resources={"warehouse": warehouse or WarehouseResource(),

@@ -1,6 +1,7 @@
 """The search index on a warehouse built from every embedded source: exact titles, field
 restriction, truncation, boolean set semantics, MeSH explosion, determinism, the CLI."""
 import argparse
+import random
 import shutil
 
 import duckdb
@@ -141,6 +142,21 @@ def test_every_real_query_runs(index):
     for name, text in real_queries():
         ids = index.search(text, 100)
         assert len(ids) <= 100 and len(set(ids)) == len(ids), name
+
+
+def test_any_input_gives_ids_or_a_query_error(index):
+    rng = random.Random(7)
+    alphabet = list('ab c()[]"“”*$#/.,:~-é1') + [" AND ", " OR ", " NOT ", " adj2 ", "[tiab]", "[mh]", ".ti,ab.",
+                                                 "\n", "exp ", "or/1-2", "[tiab:~2]", "limit 1 to x", "cancer",
+                                                 "[dp]", "2011", "[pt]", "[sh]", "lung*"]
+    answered = 0
+    for _ in range(1500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        try:
+            answered += isinstance(index.search(text, 10), list)
+        except QueryError:
+            pass
+    assert answered > 50
 
 
 def run_cli(argv, capsys):

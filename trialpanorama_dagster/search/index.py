@@ -147,7 +147,7 @@ class SearchIndex:
 
     def query(self, text: str, kind: str | None = None) -> tantivy.Query:
         """The tantivy query for ``text`` (restricted to ``kind``: article or study)."""
-        q = Translator(self._schema)(parse(text).node)
+        q = Translator(self._schema, self._searcher)(parse(text).node)
         if kind is None:
             return q
         if kind not in KINDS:

@@ -15,8 +15,10 @@ dp             year range (``2010:2020[dp]``)
 =============  ===========================================================
 
 A word is a term query; several words (quoted, hyphenated, or tagged together) a phrase query
-(with slop for ``[tiab:~N]``); truncation ``word*`` a regex over the term dictionary (a regex
-phrase inside phrases). AND -> all Must, OR -> Should, NOT -> MustNot. Terms on fields the index
+(with slop for ``[tiab:~N]``). Truncation ``word*`` expands, as PubMed does, to the indexed words
+starting with the stem (the ``MAX_VARIANTS`` most frequent when there are more; BM25 over each
+variant up to ``SCORED_VARIANTS``, a constant-score term set beyond); a wildcard inside a word
+or a phrase becomes a regex (compiling one costs ~0.2 ms, expanding a prefix ~10 µs). AND -> all Must, OR -> Should, NOT -> MustNot. Terms on fields the index
 does not hold (``[sh]``, ``[la]`` …) drop out of their AND/OR; a query with nothing left raises
 ``QueryError``. Scores are tantivy's BM25 summed over the matching clauses.
 """
@@ -32,6 +34,8 @@ from .nodes import WILDCARD, And, Near, Not, Or, QueryError, Term
 
 TITLE_BOOST = 2.0
 MAX_PROXIMITY_PAIRS = 256
+MAX_VARIANTS = 600      # PubMed searches the first 600 variants of a truncated word
+SCORED_VARIANTS = 64
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "ti": ("title",), "ab": ("abstract",), "tiab": ("title", "abstract", "keywords"),
     "tw": ("title", "abstract", "keywords", "mesh_text"), "nm": ("title", "abstract", "keywords", "mesh_text"),
@@ -52,9 +56,15 @@ def _is_regex(piece: str) -> bool:
     return ".*" in piece
 
 
+def _prefix(piece: str) -> str | None:
+    """The stem of a piece that is a plain prefix (``lactam.*``), else None."""
+    stem = piece[:-2]
+    return stem if piece.endswith(".*") and ".*" not in stem else None
+
+
 class Translator:
-    def __init__(self, schema: tantivy.Schema):
-        self.schema = schema
+    def __init__(self, schema: tantivy.Schema, searcher: tantivy.Searcher | None = None):
+        self.schema, self.searcher = schema, searcher
         self.memo: dict[int, object] = {}
 
     def __call__(self, node) -> tantivy.Query:
@@ -125,11 +135,22 @@ class Translator:
             return None
         if len(pieces) == 1:
             p = pieces[0]
-            return (tantivy.Query.regex_query(self.schema, field, p) if _is_regex(p)
-                    else tantivy.Query.term_query(self.schema, field, p))
+            if not _is_regex(p):
+                return tantivy.Query.term_query(self.schema, field, p)
+            stem = _prefix(p)
+            if stem is None or self.searcher is None:
+                return tantivy.Query.regex_query(self.schema, field, p)
+            return self.variants(field, [t for t, _ in self.searcher.terms_with_prefix(field, stem, limit=MAX_VARIANTS)])
         if any(map(_is_regex, pieces)):
             return tantivy.Query.regex_phrase_query(self.schema, field, pieces, slop=slop)
         return tantivy.Query.phrase_query(self.schema, field, pieces, slop=slop)
+
+    def variants(self, field: str, found: list[str]):
+        if not found:
+            return tantivy.Query.empty_query()
+        if len(found) > SCORED_VARIANTS:
+            return tantivy.Query.term_set_query(self.schema, field, sorted(found))
+        return _any([tantivy.Query.term_query(self.schema, field, t) for t in sorted(found)])
 
     def whole(self, field: str, text: str):
         key = heading_key(text.replace(WILDCARD, _MARK))
