@@ -7,7 +7,6 @@ import shutil
 import duckdb
 import pytest
 
-from tests.search.test_query import real_queries
 from tests.support.warehouse import build_embedded_warehouse
 from trialpanorama_dagster.cli_search import register
 from trialpanorama_dagster.search import (QueryError, SearchIndex, build_index, content_version, default_index_path,
@@ -138,10 +137,33 @@ def test_ranking_is_deterministic(db, index, tmp_path):
             assert a.score > b.score or (a.score == b.score and index.ids.index(a.id) < index.ids.index(b.id))
 
 
-def test_every_real_query_runs(index):
-    for name, text in real_queries():
-        ids = index.search(text, 100)
-        assert len(ids) <= 100 and len(set(ids)) == len(ids), name
+def test_build_refuses_to_replace_a_folder_that_is_not_an_index(db, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        with pytest.raises(FileExistsError, match="not a search index"):
+            build_index(con, tmp_path / "mine")
+    finally:
+        con.close()
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_real_review_queries_run_and_find_included_studies(db, index):
+    """Each review's own Boolean query (CLEF TAR strategies, sysrev seed PubMed queries) runs; where
+    the warehouse holds the included articles (titles only here), the queries find some of them."""
+    reviews = sql(db, "SELECT review_id, boolean_query FROM reviews WHERE boolean_query IS NOT NULL ORDER BY 1")
+    assert len(reviews) == 45
+    found = {}
+    for review_id, query in reviews:
+        ids = index.search(query, 100, kind="article")
+        assert len(set(ids)) == len(ids) <= 100, review_id
+        included = {r[0] for r in sql(db, "SELECT coalesce(l.pmid, l.article_id) FROM relations r JOIN literature l "
+                                          "ON l.article_id = r.tail_id WHERE r.relation_type = 'review_candidate' "
+                                          "AND r.head_id = ? AND r.label = 'included'", [review_id])}
+        if included:
+            found[review_id] = len(included & set(ids)) / len(included)
+    assert found["sysrev_seed:14"] >= 0.5 and sum(r > 0 for r in found.values()) >= 15
 
 
 def test_any_input_gives_ids_or_a_query_error(index):
@@ -180,6 +202,10 @@ def test_cli_end_to_end(db, tmp_path, capsys):
     assert (pmid, kind) == ("21933749", "article") and title.startswith("Effect of crizotinib") and float(score) > 0
     rc, out, err = run_cli(["search", "cancer", "--db", str(wh), "--rebuild", "--kind", "study", "--k", "5"], capsys)
     assert rc == 0 and "built" in err and 0 < len(out.splitlines()) <= 5
+    strategy = tmp_path / "strategy.txt"
+    strategy.write_text("crizotinib.ti,ab.\nexp Lung Neoplasms/\n1 and 2\nlimit 3 to english\n", encoding="utf-8")
+    rc, out, err = run_cli(["search", "--query-file", str(strategy), "--db", str(wh)], capsys)
+    assert rc == 0 and out.split() == ["21933749"] and "limit" in err
     rc, out, err = run_cli(["search", "cancer) OR", "--db", str(wh)], capsys)
     assert rc == 2 and "unexpected ')' at position 6" in err and out == ""
     # the warehouse changes: the next search rebuilds the index

@@ -38,7 +38,7 @@ docs AS (
          abstract, []::VARCHAR[] AS keywords, coalesce(mesh_terms, []) AS mesh, []::VARCHAR[] AS mesh_more,
          coalesce(publication_types, []) AS pt, journal, year
   FROM literature
-  QUALIFY row_number() OVER (PARTITION BY coalesce(pmid, article_id) ORDER BY article_id) = 1
+  WHERE article_id IN (SELECT min(article_id) FROM literature GROUP BY coalesce(pmid, article_id))
   UNION ALL
   SELECT s.study_id, 'study',
          list_filter([s.title, CASE WHEN s.official_title IS DISTINCT FROM s.title THEN s.official_title END,
@@ -50,19 +50,14 @@ docs AS (
 _DIGEST = ("md5(CAST(to_json(struct_pack(titles := titles, abstract := abstract, keywords := keywords, mesh := mesh, "
            "mesh_more := mesh_more, pt := pt, journal := journal, year := year)) AS VARCHAR))")
 _KEYS_SQL = f"{_DOCS} SELECT id, kind, {_DIGEST} FROM docs ORDER BY id, kind"
-# ord from the ids alone (the same set as docs: one article per id), so docs is read once
-_ROWS_SQL = (f"{_DOCS}, keys AS (SELECT id, kind, row_number() OVER (ORDER BY id, kind) - 1 AS ord FROM ("
-             "SELECT DISTINCT coalesce(pmid, article_id) AS id, 'article' AS kind FROM literature "
-             "UNION ALL SELECT study_id, 'study' FROM studies)) "
-             "SELECT k.ord, d.id, d.kind, d.titles, d.abstract, d.keywords, d.mesh, d.mesh_more, d.pt, d.journal, "
-             "d.year FROM docs d JOIN keys k USING (id, kind)")
+# streamed, unordered: no join or sort holds the texts in memory (the index gives each its id rank)
+_ROWS_SQL = f"{_DOCS} SELECT id, kind, titles, abstract, keywords, mesh, mesh_more, pt, journal, year FROM docs"
 _TREE_SQL = """SELECT name, tree_numbers FROM ontology_concepts
                WHERE ontology = 'mesh' AND name IS NOT NULL AND len(tree_numbers) > 0
                  AND NOT coalesce(obsolete, false) ORDER BY concept_id"""
 
 
 class SearchDoc(NamedTuple):
-    ord: int              # rank of (id, kind) in id order: the deterministic tie-break
     id: str
     kind: str             # article | study
     titles: list[str]
@@ -132,12 +127,11 @@ def content_version(con: duckdb.DuckDBPyConnection, tree: MeshTree | None = None
 
 
 def iter_documents(con: duckdb.DuckDBPyConnection, tree: MeshTree, batch: int = 5_000) -> Iterator[SearchDoc]:
-    """Every document, in no particular order, with its ``ord``."""
-    cur = con.cursor()
-    cur.execute(_ROWS_SQL)
-    while rows := cur.fetchmany(batch):
-        for ord_, doc_id, kind, titles, abstract, keywords, mesh, more, pt, journal, year in rows:
+    """Every document, in no particular order."""
+    for record_batch in con.cursor().execute(_ROWS_SQL).to_arrow_reader(batch):
+        columns = record_batch.to_pydict()
+        for doc_id, kind, titles, abstract, keywords, mesh, more, pt, journal, year in zip(*columns.values()):
             own = list(dict.fromkeys(k for k in map(heading_key, mesh) if k))
             exp = tree.explode(own + [k for k in map(heading_key, more) if k])
-            yield SearchDoc(ord_, doc_id, kind, titles, abstract, keywords, own, exp,
+            yield SearchDoc(doc_id, kind, titles, abstract, keywords, own, exp,
                             [k for k in map(heading_key, pt) if k], journal, year)

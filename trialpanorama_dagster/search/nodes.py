@@ -121,7 +121,8 @@ def with_fields(node, fields: tuple[str, ...]):
     if isinstance(node, (And, Or)):
         return type(node)(tuple(with_fields(n, fields) for n in node.items))
     if isinstance(node, Not):
-        return Not(None if node.include is None else with_fields(node.include, fields), with_fields(node.exclude, fields))
+        include = None if node.include is None else with_fields(node.include, fields)
+        return Not(include, with_fields(node.exclude, fields))
     if isinstance(node, Near):
         return Near(with_fields(node.left, fields), with_fields(node.right, fields), node.distance)
     return node

@@ -71,7 +71,10 @@ class _Parser:
             if tok.kind == "OP":
                 self.i += 1
                 right = self.operand(nesting, after=tok)
-                left = Not(left, right) if tok.value == "NOT" else combine(And if tok.value == "AND" else Or, left, right)
+                if tok.value == "NOT":
+                    left = Not(left, right)
+                else:
+                    left = combine(And if tok.value == "AND" else Or, left, right)
             else:  # PubMed's implicit AND
                 left = combine(And, left, self.operand(nesting))
         return left
@@ -90,8 +93,8 @@ class _Parser:
     def primary(self, nesting: int, after: Token | None):
         tok = self.peek()
         if tok is None:
-            raise self.error(f"expected a term after {after.value if after.kind == 'OP' else 'ADJ'}" if after
-                             else "expected a term", len(self.text) if after is None else after.end)
+            raise self.error(f"expected a term after {_name(after)}" if after else "expected a term",
+                             len(self.text) if after is None else after.end)
         if tok.kind == "(":
             if nesting >= MAX_NESTING:
                 raise self.error(f"parentheses nested deeper than {MAX_NESTING}", tok.pos)
@@ -125,9 +128,9 @@ class _Parser:
             return self.ref(tok)
         if tok.kind == "OP":
             raise self.error(f"{tok.value} needs a term on its left" if after is None
-                             else f"expected a term after {after.value}, found {tok.value}", tok.pos)
+                             else f"expected a term after {_name(after)}, found {tok.value}", tok.pos)
         if tok.kind == ")":
-            raise self.error("unexpected ')'" if after is None else f"expected a term after {after.value}", tok.pos)
+            raise self.error("unexpected ')'" if after is None else f"expected a term after {_name(after)}", tok.pos)
         if tok.kind == "ADJ":
             raise self.error("ADJ needs a term on its left", tok.pos)
         raise self.error("field tag without a term", tok.pos)
@@ -209,6 +212,10 @@ class _Parser:
             if not _proximity_operand(side):
                 raise self.error("ADJ needs words, phrases or ORs of them on both sides", tok.pos)
         return Near(left, right, tok.value)
+
+
+def _name(tok: Token) -> str:
+    return f"ADJ{tok.value}" if tok.kind == "ADJ" else str(tok.value)
 
 
 def _proximity_operand(node) -> bool:
