@@ -10,7 +10,6 @@ from datetime import date
 
 import pytest
 
-from tests.support.warehouse import build_embedded_warehouse
 from trialpanorama_dagster.tasks import (arm_design, eligibility_criteria_design, endpoint_design,
                                          sample_size_estimation, trial_completion_assessment)
 from trialpanorama_dagster.tasks.base import BuildConfig, cluster_of, stable_id
@@ -25,18 +24,6 @@ ALL = MC + (sample_size_estimation, trial_completion_assessment)
 CFG = BuildConfig()
 FORBIDDEN_LINES = ("status", "overall status", "recruitment status", "enrollment", "actual enrollment",
                    "why stopped", "results")
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    return build_embedded_warehouse(tmp_path_factory.mktemp("tasks") / "warehouse.duckdb")
-
-
-@pytest.fixture(scope="module")
-def con(db):
-    c = connect(db)
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

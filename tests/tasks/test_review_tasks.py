@@ -11,7 +11,6 @@ from datetime import date
 
 import pytest
 
-from tests.support.warehouse import build_embedded_warehouse
 from trialpanorama_dagster.tasks import evidence_summary, quality, study_screening, study_search
 from trialpanorama_dagster.tasks.base import BuildConfig, store_samples
 from trialpanorama_dagster.tasks.review_data import load_reviews, redact
@@ -20,18 +19,6 @@ from trialpanorama_dagster.warehouse.db import connect
 
 CFG = BuildConfig()
 BUILDERS = (study_search, study_screening, evidence_summary)
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    return build_embedded_warehouse(tmp_path_factory.mktemp("review_tasks") / "warehouse.duckdb")
-
-
-@pytest.fixture(scope="module")
-def con(db):
-    c = connect(db)
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")
