@@ -12,6 +12,7 @@ backoff_base * 2**k))); ``Retry-After`` (seconds) on a 429 replaces the jittered
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ import httpx
 import orjson
 
 from ..registries.formats import RawItem
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -124,17 +128,21 @@ class RetryingHttp:
         return self.request("POST", path, params=params, json=json, validate=validate, what=what)
 
     def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
-                validate: Callable[[bytes], Any] = json_object, what: str | None = None) -> tuple[Any, str]:
+                data: dict | None = None, validate: Callable[[bytes], Any] = json_object,
+                what: str | None = None) -> tuple[Any, str]:
+        """``json``: a JSON body; ``data``: a form body (the same bytes on every attempt)."""
         url = f"{self.base_url}{path}"
         kw: dict[str, Any] = {"params": params or {}}
         if json is not None:
             kw["content"] = orjson.dumps(json)
             kw["headers"] = {"Content-Type": "application/json"}
+        if data is not None:
+            kw["data"] = data
         for attempt in range(self.max_retries + 1):
             self._pace()
             try:
                 resp = self._http.request(method, path, **kw)
-                url = str(resp.request.url)
+                url = self.clean(str(resp.request.url))
                 return self._decode(resp, validate), url
             except Retryable as exc:
                 reason, retry_after = str(exc), exc.retry_after
@@ -142,15 +150,27 @@ class RetryingHttp:
                 reason, retry_after = f"timeout ({type(exc).__name__})", None
             except httpx.TransportError as exc:
                 reason, retry_after = f"transport error ({type(exc).__name__}: {one_line(str(exc), 120)})", None
+            except RegistryApiError as exc:
+                text = str(exc)
+                if self.clean(text) == text:
+                    raise
+                raise type(exc)(self.clean(text)) from None
             if attempt >= self.max_retries:
-                raise self.error_cls(
-                    f"{self.name} {path} failed after {attempt + 1} attempts: {reason} ({url})")
+                raise self.error_cls(self.clean(
+                    f"{self.name} {path} failed after {attempt + 1} attempts: {reason} ({url})"))
             delay = self._backoff(attempt, retry_after)
+            message = self.clean(f"{self.log_prefix}: {reason} on {what or path}; "
+                                 f"retry {attempt + 1}/{self.max_retries} in {delay:.2f}s")
+            logger.warning(message)
             if self._log:
-                self._log(f"{self.log_prefix}: {reason} on {what or path}; "
-                          f"retry {attempt + 1}/{self.max_retries} in {delay:.2f}s")
+                self._log(message)
             self._sleep(delay)
         raise AssertionError("unreachable")
+
+    def clean(self, text: str) -> str:
+        """What may be shown of a text in logs and errors (a client whose requests carry secrets
+        redacts them here)."""
+        return text
 
     def close(self) -> None:
         self._http.close()

@@ -98,36 +98,12 @@ class _EutilsHttp(RetryingHttp):
 
     def send(self, method: str, path: str, form: dict[str, str], validate: Callable[[bytes], Any],
              what: str) -> tuple[Any, str]:
+        """One E-utilities call with a form body, retried by the shared core; the form (secrets
+        redacted) is named in retry messages."""
         shown = one_line(self.clean("&".join(f"{k}={quote_plus(str(v))}" for k, v in form.items())), 300)
-        reason = ""
-        for attempt in range(self.max_retries + 1):
-            self._pace()
-            logger.debug("pubmed: %s %s%s %s", method, self.base_url, path, shown)
-            try:
-                if method == "POST":
-                    resp = self._http.post(path, data=form)
-                else:
-                    resp = self._http.get(path, params=form)
-                return self._decode(resp, validate), self.clean(str(resp.request.url))
-            except Retryable as exc:
-                reason, retry_after = str(exc), exc.retry_after
-            except httpx.TimeoutException as exc:
-                reason, retry_after = f"timeout ({type(exc).__name__})", None
-            except httpx.TransportError as exc:
-                reason, retry_after = f"transport error ({type(exc).__name__})", None
-            except RegistryApiError as exc:
-                raise self.error_cls(self.clean(str(exc))) from None
-            if attempt >= self.max_retries:
-                break
-            delay = self._backoff(attempt, retry_after)
-            message = self.clean(f"pubmed: {reason} on {what} ({method} {path} {shown}); "
-                                 f"retry {attempt + 1}/{self.max_retries} in {delay:.2f}s")
-            logger.warning(message)
-            if self._log:
-                self._log(message)
-            self._sleep(delay)
-        raise self.error_cls(self.clean(f"{self.name} {path} failed after {self.max_retries + 1} attempts: "
-                                        f"{reason} ({what})"))
+        return self.request(method, path, data=form if method == "POST" else None,
+                            params=form if method != "POST" else None, validate=validate,
+                            what=f"{what} ({method} {path} {shown})")
 
 
 class EutilsClient:

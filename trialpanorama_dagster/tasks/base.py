@@ -96,6 +96,15 @@ def balanced_letters(samples: list[tuple[str, int]], cfg: BuildConfig) -> dict[s
     return {k: i % max(1, n_by_key[k]) for i, k in enumerate(keys)}
 
 
+def mc_answer_text(record: dict) -> str:
+    """The answer option's text of a multiple-choice record (what must not appear in its question)."""
+    return record["options"][record["answer"]]
+
+
+def mc_question_text(record: dict) -> str:
+    return record["question"]
+
+
 def cluster_of(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """study_id -> dedup cluster id (the study itself when clusters are not built)."""
     return dict(con.execute("SELECT study_id, cluster_id FROM trial_clusters").fetchall())

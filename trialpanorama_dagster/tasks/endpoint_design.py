@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .base import BuildConfig, Sample
+from .base import BuildConfig, mc_answer_text as answer_text, mc_question_text as input_text, Sample
 from .design_common import build_multiple_choice, intervention_names, mc_messages, primary_endpoints, render_endpoints
 
 TASK = "endpoint_design"
@@ -28,10 +28,3 @@ def build(con: duckdb.DuckDBPyConnection, cfg: BuildConfig = BuildConfig()) -> l
 def messages(record: dict) -> list[dict]:
     return mc_messages(record, "primary outcome measures")
 
-
-def answer_text(record: dict) -> str:
-    return record["options"][record["answer"]]
-
-
-def input_text(record: dict) -> str:
-    return record["question"]

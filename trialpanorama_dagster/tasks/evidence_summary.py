@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from .base import LETTERS, BuildConfig, Sample, balanced_letters, lay_out_options, rng_for, stable_id
+from .base import balanced_letters, BuildConfig, lay_out_options, LETTERS, mc_answer_text as answer_text, mc_question_text as input_text, rng_for, Sample, stable_id
 from .review_data import Review, load_reviews, norm
 from .review_facts import CONCLUSIONS, conclusion, title_facts
 
@@ -269,10 +269,3 @@ def messages(record: dict) -> list[dict]:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user_text(record)},
             {"role": "assistant", "content": "```json\n" + json.dumps(reply, ensure_ascii=False) + "\n```"}]
 
-
-def answer_text(record: dict) -> str:
-    return record["options"][record["answer"]]
-
-
-def input_text(record: dict) -> str:
-    return record["question"]
