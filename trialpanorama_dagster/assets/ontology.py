@@ -60,7 +60,7 @@ def _o(*names):
 
 
 def _link_metadata(con, report: dict, domain: str, ontology: str, table: str) -> dict:
-    cov = link_quality.coverage(con)[table]
+    cov = link_quality.coverage(con, [table])[table]
     meta = {
         "report": dg.MetadataValue.json(report),
         "rows": cov["rows"], "rows_linked": cov["linked"], "coverage": cov["share"],

@@ -70,8 +70,8 @@ class GeneLexicon:
 
 
 def extract_biomarkers(con: duckdb.DuckDBPyConnection, lexicon: GeneLexicon) -> list[tuple]:
-    """Biomarker rows (in the ``biomarkers`` column order) for every study."""
-    rows = []
+    """Distinct mentions (study_id, biomarker_type, phrase, hgnc_id, symbol) over every study."""
+    mentions = {}
     sources = (
         ("eligibility", "SELECT study_id, eligibility_criteria FROM studies WHERE eligibility_criteria IS NOT NULL"),
         ("condition", "SELECT study_id, condition_name FROM conditions WHERE condition_name IS NOT NULL"),
@@ -79,22 +79,23 @@ def extract_biomarkers(con: duckdb.DuckDBPyConnection, lexicon: GeneLexicon) -> 
     )
     for kind, sql in sources:
         for study_id, text in con.execute(sql + " ORDER BY 1").fetchall():
-            for phrase, _gene_id, symbol in lexicon.mentions(text):
-                rows.append((study_id, "trial", kind, phrase[:200], [symbol], "linker"))
-    return list(dict.fromkeys((r[0], r[1], r[2], r[3], tuple(r[4]), r[5]) for r in rows))
+            for phrase, gene_id, symbol in lexicon.mentions(text):
+                mentions.setdefault((study_id, kind, phrase[:200], symbol), gene_id)
+    return [(sid, kind, phrase, gene_id, symbol) for (sid, kind, phrase, symbol), gene_id in mentions.items()]
 
 
 def fill_biomarkers(con: duckdb.DuckDBPyConnection, lexicon: GeneLexicon) -> dict[str, int]:
-    rows = [(a, b, c, d, list(e), f) for a, b, c, d, e, f in extract_biomarkers(con, lexicon)]
-    gene_links = {}
-    for r in rows:
-        gene_links.setdefault(r[3], r[4][0])
+    mentions = extract_biomarkers(con, lexicon)
+    gene_of_phrase: dict[str, tuple[str, str]] = {}
+    for _, _, phrase, gene_id, symbol in mentions:
+        gene_of_phrase.setdefault(phrase, (gene_id, symbol))
     with transaction(con):
         con.execute("DELETE FROM biomarkers WHERE origin = 'linker'")
-        insert_rows(con, "biomarkers", rows)
+        insert_rows(con, "biomarkers", [(sid, "trial", kind, phrase, [symbol], "linker")
+                                        for sid, kind, phrase, _, symbol in mentions])
         con.execute("DELETE FROM term_links WHERE domain = 'biomarker'")
-        ids = {sym: cid for cid, sym in lexicon.lookup.values()}
         insert_rows(con, "term_links", [
-            ("biomarker", phrase, phrase.lower(), "hgnc", ids.get(sym), sym, "exact", None, None, None)
-            for phrase, sym in sorted(gene_links.items())])
-    return {"biomarkers": len(rows), "studies": len({r[0] for r in rows}), "genes": len(set(gene_links.values()))}
+            ("biomarker", phrase, phrase.lower(), "hgnc", gene_id, symbol, "exact", None, None, None)
+            for phrase, (gene_id, symbol) in sorted(gene_of_phrase.items())])
+    return {"biomarkers": len(mentions), "studies": len({m[0] for m in mentions}),
+            "genes": len({symbol for _, symbol in gene_of_phrase.values()})}

@@ -37,8 +37,9 @@ class FuzzyMatcher:
                 break
         return sorted(seen)
 
-    def best(self, key: str, cutoff: float) -> tuple[str, float] | None:
-        """The best-scoring dictionary key at or above ``cutoff`` whose words agree with the query's.
+    def best(self, key: str, cutoff: float) -> tuple[tuple[str, float] | None, float | None]:
+        """(the best-scoring key at or above ``cutoff`` whose words agree with the query's, or None;
+        the best score of any candidate, or None when nothing shares a word).
 
         A whole-string score alone lets one letter swap change the concept ("renal disease" vs
         "retinal diseases" scores 93), so every query word of 5+ letters must also be close
@@ -46,12 +47,12 @@ class FuzzyMatcher:
         """
         idx = self.candidates(key)
         if not idx:
-            return None
-        choices = [self.keys[i] for i in idx]
-        for choice, score, _ in process.extract(key, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=5):
-            if cutoff <= 0 or self._words_agree(key, choice):
-                return choice, round(float(score), 1)
-        return None
+            return None, None
+        top = process.extract(key, [self.keys[i] for i in idx], scorer=fuzz.ratio, limit=5)
+        for choice, score, _ in top:
+            if score >= cutoff and self._words_agree(key, choice):
+                return (choice, round(float(score), 1)), round(float(top[0][1]), 1)
+        return None, round(float(top[0][1]), 1)
 
     @staticmethod
     def _words_agree(query: str, candidate: str, word_cutoff: float = 85.0) -> bool:

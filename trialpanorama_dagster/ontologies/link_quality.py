@@ -32,10 +32,11 @@ COVERAGE_SQL = {
 }
 
 
-def coverage(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+def coverage(con: duckdb.DuckDBPyConnection, tables=tuple(COVERAGE_SQL)) -> dict[str, dict]:
     """{table: {"rows", "linked", "share", "by_source": {source: {"rows", "linked", "share"}}}}."""
     out = {}
-    for name, sql in COVERAGE_SQL.items():
+    for name in tables:
+        sql = COVERAGE_SQL[name]
         by = {}
         for source, rows, linked in con.execute(sql).fetchall():
             by[source] = {"rows": rows, "linked": linked, "share": round(linked / rows, 4) if rows else None}
@@ -67,25 +68,27 @@ def top_unlinked(con: duckdb.DuckDBPyConnection, domain: str, ontology: str, lim
         "ORDER BY u.n DESC, l.term LIMIT ?", [domain, ontology, limit]).fetchall()
 
 
-def collisions(con: duckdb.DuckDBPyConnection, limit: int = 50) -> dict[str, list]:
+def collisions(con: duckdb.DuckDBPyConnection, limit: int = 50, domain: str | None = None) -> dict[str, list]:
     """Same normalised term -> different ids; one id -> names sharing no word with each other."""
-    term_to_ids = con.execute("""
+    scope = "domain = ?" if domain else "true"
+    args = [domain] if domain else []
+    term_to_ids = con.execute(f"""
         SELECT domain, ontology, norm_term, list(DISTINCT concept_id ORDER BY concept_id) AS ids
-        FROM term_links WHERE concept_id IS NOT NULL AND norm_term IS NOT NULL AND norm_term <> ''
-        GROUP BY ALL HAVING count(DISTINCT concept_id) > 1 ORDER BY ALL LIMIT ?""", [limit]).fetchall()
-    ambiguous = con.execute("""
-        SELECT domain, ontology, term, reason FROM term_links WHERE reason LIKE 'ambiguous%'
-        ORDER BY ALL LIMIT ?""", [limit]).fetchall()
-    id_to_terms = con.execute("""
+        FROM term_links WHERE {scope} AND concept_id IS NOT NULL AND norm_term IS NOT NULL AND norm_term <> ''
+        GROUP BY ALL HAVING count(DISTINCT concept_id) > 1 ORDER BY ALL LIMIT ?""", args + [limit]).fetchall()
+    ambiguous = con.execute(f"""
+        SELECT domain, ontology, term, reason FROM term_links WHERE {scope} AND reason LIKE 'ambiguous%'
+        ORDER BY ALL LIMIT ?""", args + [limit]).fetchall()
+    id_to_terms = con.execute(f"""
         SELECT domain, ontology, concept_id, any_value(concept_name),
                list(DISTINCT norm_term ORDER BY norm_term) AS names
-        FROM term_links WHERE concept_id IS NOT NULL AND method IN ('fuzzy', 'normalised', 'synonym')
-        GROUP BY domain, ontology, concept_id HAVING count(DISTINCT norm_term) > 1 ORDER BY ALL""").fetchall()
+        FROM term_links WHERE {scope} AND concept_id IS NOT NULL AND method IN ('fuzzy', 'normalised', 'synonym')
+        GROUP BY domain, ontology, concept_id HAVING count(DISTINCT norm_term) > 1 ORDER BY ALL""", args).fetchall()
     unrelated = []
-    for domain, onto, cid, name, names in id_to_terms:
+    for dom, onto, cid, name, names in id_to_terms:
         words = [set(n.split()) for n in names]
         if any(not (w & other) for i, w in enumerate(words) for other in words[i + 1:]):
-            unrelated.append((domain, onto, cid, name, names))
+            unrelated.append((dom, onto, cid, name, names))
     return {"term_to_ids": term_to_ids, "ambiguous": ambiguous, "id_to_unrelated_names": unrelated[:limit]}
 
 
@@ -162,8 +165,7 @@ def precision_outcome(con: duckdb.DuckDBPyConnection, gold_path: str | Path = GO
 
 
 def collision_outcome(con: duckdb.DuckDBPyConnection, domain: str) -> CheckOutcome:
-    found = collisions(con)
-    pick = {k: [r for r in v if r[0] == domain] for k, v in found.items()}
+    pick = collisions(con, domain=domain)
     n = sum(len(v) for v in pick.values())
     return CheckOutcome(n == 0, f"{len(pick['term_to_ids'])} terms with two ids, {len(pick['ambiguous'])} "
                                 f"ambiguous terms left unlinked, {len(pick['id_to_unrelated_names'])} ids reached "
@@ -172,7 +174,7 @@ def collision_outcome(con: duckdb.DuckDBPyConnection, domain: str) -> CheckOutco
 
 
 def coverage_outcome(con: duckdb.DuckDBPyConnection, table: str) -> CheckOutcome:
-    cov = coverage(con)[table]
+    cov = coverage(con, [table])[table]
     if table == "biomarkers":
         bad = con.execute("SELECT count(*) FROM biomarkers WHERE origin = 'linker' AND "
                           "(biomarker_genes IS NULL OR len(biomarker_genes) = 0)").fetchone()[0]

@@ -60,7 +60,15 @@ class OntologyIndex:
         self.exact = self._resolve(e, "exact_key", pl.when(pl.col("term_type") == "preferred")
                                     .then(pl.lit("exact")).otherwise(pl.lit("synonym")))
         self.norm = self._resolve(e, "norm_key", pl.lit("normalised"))
-        self.fuzzy = FuzzyMatcher(self.norm["norm_key"].to_list()) if options.fuzzy else None
+        self._fuzzy: FuzzyMatcher | None = None
+
+    @property
+    def fuzzy(self) -> FuzzyMatcher | None:
+        """The fuzzy matcher over the normalised keys, built on first use (only terms that no key
+        matched need it, and most batches have few or none)."""
+        if self._fuzzy is None and self.options.fuzzy:
+            self._fuzzy = FuzzyMatcher(self.norm["norm_key"].to_list())
+        return self._fuzzy
 
     @staticmethod
     def _resolve(e: pl.DataFrame, key: str, method: pl.Expr) -> pl.DataFrame:
@@ -115,14 +123,13 @@ class OntologyIndex:
             if len(key) > opts.max_term_length:
                 updates[term] = (None, None, None, f"longer than {opts.max_term_length} characters")
                 continue
-            if self.fuzzy is None or len(key) < opts.fuzzy_min_length:
+            if not opts.fuzzy or len(key) < opts.fuzzy_min_length:
                 updates[term] = (None, None, None, "no exact, synonym or normalised match"
-                                 + ("" if self.fuzzy is None else " (too short for fuzzy)"))
+                                 + (" (too short for fuzzy)" if opts.fuzzy else ""))
                 continue
-            hit = self.fuzzy.best(key, opts.fuzzy_cutoff)
+            hit, top = self.fuzzy.best(key, opts.fuzzy_cutoff)
             if hit is None:
-                best = self.fuzzy.best(key, 0.0)
-                what = f"best fuzzy score {best[1]:.1f} < {opts.fuzzy_cutoff:g}" if best else "no fuzzy candidate"
+                what = f"best fuzzy score {top:.1f} < {opts.fuzzy_cutoff:g}" if top is not None else "no fuzzy candidate"
                 updates[term] = (None, None, None, f"no match ({what})")
             else:
                 updates[term] = (hit[0], "fuzzy", hit[1], None)

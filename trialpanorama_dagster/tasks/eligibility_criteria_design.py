@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .base import BuildConfig, mc_answer_text as answer_text, mc_question_text as input_text, Sample
+from .base import BuildConfig, mc_answer_text, mc_question_text, Sample
 from .design_common import MAX_OPTION_CHARS, build_multiple_choice, clip, intervention_names, mc_messages
 
 TASK = "eligibility_criteria_design"
@@ -30,3 +30,7 @@ def build(con: duckdb.DuckDBPyConnection, cfg: BuildConfig = BuildConfig()) -> l
 def messages(record: dict) -> list[dict]:
     return mc_messages(record, "eligibility criteria")
 
+
+# the leakage check compares the answer option with the question (shared by the multiple-choice tasks)
+answer_text = mc_answer_text
+input_text = mc_question_text

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from .base import balanced_letters, BuildConfig, lay_out_options, LETTERS, mc_answer_text as answer_text, mc_question_text as input_text, rng_for, Sample, stable_id
+from .base import balanced_letters, BuildConfig, lay_out_options, LETTERS, mc_answer_text, mc_question_text, rng_for, Sample, stable_id
 from .review_data import Review, load_reviews, norm
 from .review_facts import CONCLUSIONS, conclusion, title_facts
 
@@ -269,3 +269,7 @@ def messages(record: dict) -> list[dict]:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user_text(record)},
             {"role": "assistant", "content": "```json\n" + json.dumps(reply, ensure_ascii=False) + "\n```"}]
 
+
+# the leakage check compares the answer option with the question (shared by the multiple-choice tasks)
+answer_text = mc_answer_text
+input_text = mc_question_text

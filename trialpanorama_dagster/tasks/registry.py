@@ -30,25 +30,31 @@ def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
-def stale_tasks(con: duckdb.DuckDBPyConnection, tasks=TASKS, cfg: BuildConfig = BuildConfig()) -> list[str]:
+def stale_tasks(con: duckdb.DuckDBPyConnection, tasks=TASKS, cfg: BuildConfig = BuildConfig(),
+                fingerprint: str | None = None) -> list[str]:
     """Tasks never built, built by another builder version or config, or from other inputs."""
     current = {t: (v, c, h) for t, v, c, h in con.execute(
         "SELECT task, builder_version, config, inputs_hash FROM task_sets").fetchall()}
-    fingerprint = inputs_fingerprint(con)
+    fingerprint = fingerprint or inputs_fingerprint(con)
     return [t for t in tasks if current.get(t) != (builder(t).VERSION, cfg.as_json(), fingerprint)]
 
 
-def build_task(con: duckdb.DuckDBPyConnection, task: str, cfg: BuildConfig = BuildConfig()) -> dict:
+def build_task(con: duckdb.DuckDBPyConnection, task: str, cfg: BuildConfig = BuildConfig(),
+               fingerprint: str | None = None) -> dict:
+    """Build and store one task set; ``fingerprint``: the inputs' fingerprint when the caller has it
+    (building task sets does not change the inputs)."""
     started = time.perf_counter()
     module = builder(task)
     samples = module.build(con, cfg)
     report = store_samples(con, task, samples, module.VERSION, cfg)
-    con.execute("UPDATE task_sets SET inputs_hash = ? WHERE task = ?", [inputs_fingerprint(con), task])
+    con.execute("UPDATE task_sets SET inputs_hash = ? WHERE task = ?",
+                [fingerprint or inputs_fingerprint(con), task])
     report["seconds"] = round(time.perf_counter() - started, 3)
     return report
 
 
 def build_all(con: duckdb.DuckDBPyConnection, tasks=TASKS, cfg: BuildConfig = BuildConfig(),
               only_stale: bool = False) -> list[dict]:
-    todo = stale_tasks(con, tasks, cfg) if only_stale else list(tasks)
-    return [build_task(con, t, cfg) for t in todo]
+    fingerprint = inputs_fingerprint(con)
+    todo = stale_tasks(con, tasks, cfg, fingerprint) if only_stale else list(tasks)
+    return [build_task(con, t, cfg, fingerprint) for t in todo]

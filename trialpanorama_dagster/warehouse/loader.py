@@ -266,9 +266,8 @@ def delete_studies(con: duckdb.DuckDBPyConnection, study_ids: list[str]) -> None
     con.register("_del_ids", pa.table({"study_id": study_ids}))
     try:
         for t in STUDY_TABLES:
-            # relations also holds linkage rows (origin set) that outlive a reload of the study
-            only_registry = " AND origin IS NULL" if t.name == "relations" else ""
-            con.execute(f"DELETE FROM {t.name} WHERE study_id IN (SELECT study_id FROM _del_ids){only_registry}")
+            con.execute(f"DELETE FROM {t.name} WHERE study_id IN (SELECT study_id FROM _del_ids) "
+                        f"AND {t.registry_rows}")
     finally:
         con.unregister("_del_ids")
 

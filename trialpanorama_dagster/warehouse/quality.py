@@ -37,12 +37,11 @@ def required_study_fields(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
 
 def child_rows_have_study(con: duckdb.DuckDBPyConnection, name: str) -> CheckOutcome:
     t = table(name)
-    # relations also holds linkage rows (origin set) whose study may be absent or not loaded
-    scope = " WHERE origin IS NULL" if name == "relations" else ""
-    where = " AND origin IS NULL" if name == "relations" else ""
+    # only the rows registry records own (linkage rows may name a trial that is not loaded)
     orphans = con.execute(f"SELECT count(*) FROM {t.name} c WHERE NOT EXISTS "
-                          f"(SELECT 1 FROM studies s WHERE s.study_id = c.study_id){where}").fetchone()[0]
-    rows = con.execute(f"SELECT count(*) FROM {t.name}{scope}").fetchone()[0]
+                          f"(SELECT 1 FROM studies s WHERE s.study_id = c.study_id) "
+                          f"AND {t.registry_rows}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {t.name} WHERE {t.registry_rows}").fetchone()[0]
     return CheckOutcome(orphans == 0, f"{orphans} of {rows} {name} rows have no study",
                         {"orphan_rows": orphans, "rows": rows})
 

@@ -28,6 +28,8 @@ class Table:
     # tables keyed by study: rebuilt per study, atomically, when a study changes
     per_study: bool = True
     description: str = ""
+    # which rows a study's registry record owns (SQL predicate); other rows (linkage) outlive a reload
+    registry_rows: str = "true"
 
     @property
     def column_names(self) -> list[str]:
@@ -40,9 +42,9 @@ class Table:
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
 
 
-def _t(name, cols, pk=(), per_study=True, description=""):
+def _t(name, cols, pk=(), per_study=True, description="", registry_rows="true"):
     parsed = tuple(tuple(part.strip() for part in c.split(" ", 1)) for c in cols)
-    return Table(name, parsed, tuple(pk), per_study, description)
+    return Table(name, parsed, tuple(pk), per_study, description, registry_rows)
 
 
 STUDIES = _t("studies", [
@@ -133,7 +135,8 @@ RELATIONS = _t("relations", [
     "label VARCHAR", "stage VARCHAR", "evidence VARCHAR", "confidence DOUBLE", "origin VARCHAR",
 ], description="Links between records. Registry rows (origin NULL): study -> PubMed reference. "
                "Linkage rows (origin 'pubmed' or 'review:<collection>'): article <-> trial with the "
-               "evidence, and review -> candidate study with label (included/excluded) and stage.")
+               "evidence, and review -> candidate study with label (included/excluded) and stage.",
+   registry_rows="origin IS NULL")
 
 ARM_GROUPS = _t("arm_groups", [
     "study_id VARCHAR NOT NULL", "group_order INTEGER", "label VARCHAR", "group_type VARCHAR",
