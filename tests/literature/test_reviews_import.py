@@ -7,9 +7,9 @@ import shutil
 import subprocess
 import sys
 
-import duckdb
 import pytest
 
+from tests.support.db import q, snapshot
 from tests.support.paths import ROOT, shared_fixtures
 from trialpanorama_dagster.cli_reviews import register
 from trialpanorama_dagster.literature.reviews import (EMBEDDED, FORMATS, ReviewFileError, import_reviews,
@@ -21,22 +21,6 @@ SR = shared_fixtures() / "systematic_reviews"
 SHARED_FOLDER = {"synergy": "synergy_v1_release", "cohen": "synergy_cohen", "clef_tar": "clef_tar",
                  "sysrev_seed": "sysrev_seed_collection", "trialmind": "trialmind_slr"}
 TABLES = ("reviews", "literature", "relations")
-
-
-def snapshot(db) -> dict:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
-    finally:
-        con.close()
-
-
-def q(db, sql, params=None):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 COHEN_ESTROGENS = [SR / "synergy_cohen" / n for n in (
@@ -87,9 +71,9 @@ def test_embedded_copies_are_byte_identical_subsets_with_provenance():
 def test_embedded_default_imports_every_format_and_twice_changes_nothing(tmp_path):
     db = tmp_path / "w.duckdb"
     first = {fmt: run_import(db, fmt) for fmt in FORMATS}
-    before = snapshot(db)
+    before = snapshot(db, TABLES)
     again = {fmt: run_import(db, fmt) for fmt in FORMATS}
-    assert snapshot(db) == before
+    assert snapshot(db, TABLES) == before
     for fmt in FORMATS:
         c = first[fmt]
         assert {k: v for k, v in c.items() if k != "articles_written"} == \

@@ -3,32 +3,14 @@ import json
 import shutil
 import zipfile
 
-import duckdb
 import pytest
 
 from trialpanorama_dagster.cli import main
 from trialpanorama_dagster.warehouse.db import connect
 from trialpanorama_dagster.warehouse.rebuild import sync_core
-from trialpanorama_dagster.warehouse.schema import ALL_TABLES, STUDY_TABLES
+from trialpanorama_dagster.warehouse.schema import STUDY_TABLES
+from tests.support.db import q, snapshot
 from tests.support.paths import CTGOV_BULK_JSON, CTGOV_LEGACY_XML, CTGOV_V2_STUDIES, EMBEDDED_CTGOV
-
-
-def snapshot(db, tables=None) -> dict:
-    """Every row of every table (load_events excepted: it logs each run)."""
-    names = tables or [t.name for t in ALL_TABLES if t.name != "load_events"]
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {n: con.execute(f"SELECT * FROM {n} ORDER BY ALL").fetchall() for n in names}
-    finally:
-        con.close()
-
-
-def q(db, sql, params=None):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def load(*args) -> int:

@@ -2,23 +2,15 @@
 cross-registry clusters on real linked records, and the precedence of a registry's own record."""
 import json
 
-import duckdb
 import pytest
 
 from trialpanorama_dagster.cli import main
 from trialpanorama_dagster.warehouse.clusters import build_clusters
 from trialpanorama_dagster.warehouse.db import connect
+from tests.support.db import q
 from tests.support.paths import CTGOV_V2_STUDIES, REGISTRY_FOLDERS, ROOT
 
 DATA = ROOT / "trialpanorama_dagster" / "data"
-
-
-def q(db, sql):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def restamped(nct: str, folder):
