@@ -33,14 +33,14 @@ import datetime as dt
 import json
 import re
 import socket
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
 from .paths import shared_fixtures
+from .registry_servers import _LoopbackServer
 
 PUBMED_FIXTURES = ("pubmed-29768149.xml", "test_current_medline_2024dtd.xml", "medline16n0902_subset.xml")
 FAULT_KINDS = {"truncated", "drop", "badxml", "error", "timeout"}
@@ -103,41 +103,20 @@ def fixture_records() -> list[Record]:
     return out
 
 
-class EutilsTestServer:
+class EutilsTestServer(_LoopbackServer):
+    PREFIX = "/entrez/eutils"
+    FAULT_KINDS = FAULT_KINDS
+
     def __init__(self, faults: dict | None = None, *, records: list[Record] | None = None, retry_after: str = "0",
                  require_api_key: str | None = None, timeout_sleep: float = 1.0):
         self.records = list(fixture_records() if records is None else records)
-        self.retry_after, self.require_api_key, self.timeout_sleep = retry_after, require_api_key, timeout_sleep
-        self.requests: list[Req] = []
+        self.require_api_key = require_api_key
         self.history: dict[str, list[str]] = {}
-        self._lock, self._stop = threading.Lock(), threading.Event()
-        self.set_faults(faults or {})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        super().__init__(faults, timeout_sleep=timeout_sleep, retry_after=retry_after)
+        self.requests: list[Req] = []
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/entrez/eutils"
-
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._httpd.shutdown()
-        self._thread.join(5)
-        self._httpd.server_close()
-
-    def set_faults(self, faults: dict) -> None:
-        for kinds in faults.values():
-            for kind in [kinds] if isinstance(kinds, str) else kinds:
-                if kind not in FAULT_KINDS and not (kind.isdigit() and len(kind) == 3):
-                    raise ValueError(f"unknown fault kind {kind!r}")
-        with self._lock:
-            self._faults = {k: [v] if isinstance(v, str) else list(v) for k, v in faults.items()}
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     def add_synthetic(self, n: int, start: dt.date, end: dt.date, first_pmid: int = 90_000_000) -> list[str]:
         span = (end - start).days + 1

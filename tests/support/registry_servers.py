@@ -148,14 +148,16 @@ class BadRequest(Exception):
 
 
 class _LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 with per-request fault injection; subclasses add endpoints."""
     PREFIX = ""
+    FAULT_KINDS = FAULT_KINDS
 
     def __init__(self, faults: dict | None = None, *, timeout_sleep: float = 2.0, retry_after: str = "0"):
         self.timeout_sleep, self.retry_after = timeout_sleep, retry_after
         self.requests: list[RecordedRequest] = []
         self._lock, self._stop = threading.Lock(), threading.Event()
         self.set_faults(faults or {})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -183,10 +185,13 @@ class _LoopbackServer:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
+
     def set_faults(self, faults: dict) -> None:
         for kinds in faults.values():
             for kind in [kinds] if isinstance(kinds, str) else kinds:
-                if kind not in FAULT_KINDS and not (kind.isdigit() and len(kind) == 3):
+                if kind not in self.FAULT_KINDS and not (kind.isdigit() and len(kind) == 3):
                     raise ValueError(f"unknown fault kind {kind!r}")
         with self._lock:
             self._faults = {k: ([v] if isinstance(v, str) else list(v)) for k, v in faults.items()}
