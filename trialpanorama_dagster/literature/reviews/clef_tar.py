@@ -20,7 +20,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .common import clean, existing, guarded, pmid_of, read_jsonl, read_text, strip_language_banner
+from .common import clean, existing, guarded, pmid_list, pmid_of, read_jsonl, read_text, strip_language_banner
 from .model import FINAL, TITLE_ABSTRACT, ReviewBuilder, ReviewFileError, ReviewImport
 
 COLLECTION = "clef_tar"
@@ -143,17 +143,6 @@ def _label(b: ReviewBuilder, pids: list[str], abstract: set[str], content: set[s
         b.label(f"PMID:{pmid}", FINAL, pmid in content, item=pmid, evidence=evidence)
 
 
-def _pmid_list(values, b: ReviewBuilder, what: str, path: Path) -> list[str]:
-    out = []
-    for v in values or []:
-        pmid = pmid_of(v)
-        if pmid:
-            out.append(pmid)
-        else:
-            b.skip(f"{b.review_id}:{v}", f"no id: {v!r} in {what} is not a PMID", path)
-    return out
-
-
 def _read_jsonl(path: Path, result: ReviewImport) -> None:
     for n, obj in read_jsonl(path):
         topic = obj.get("review_id")
@@ -165,10 +154,10 @@ def _read_jsonl(path: Path, result: ReviewImport) -> None:
                           objectives=strip_language_banner(clean(obj.get("objective") or sections.get("Objectives"))),
                           selection_criteria=criteria_text(sections),
                           boolean_query=clean(obj.get("boolean_query_ovid_medline")))
-        pids = _pmid_list(obj.get("candidate_pmids_from_boolean_query"), b, "candidate_pmids_from_boolean_query", path)
+        pids = pmid_list(obj.get("candidate_pmids_from_boolean_query"), b, "candidate_pmids_from_boolean_query", path)
         abstract = {p for p, v in (obj.get("candidate_labels_abstract_level") or {}).items() if str(v) == "1"}
         content = {p for p, v in (obj.get("candidate_labels_content_level_final") or {}).items() if str(v) == "1"}
-        content |= set(_pmid_list(obj.get("included_pmids_task1_content_level"), b,
+        content |= set(pmid_list(obj.get("included_pmids_task1_content_level"), b,
                                   "included_pmids_task1_content_level", path))
         _label(b, pids, {pmid_of(p) for p in abstract} - {None}, {pmid_of(p) for p in content} - {None},
                missed_evidence="task1 content-level qrels, not retrieved by the Boolean query")

@@ -120,6 +120,19 @@ def pmid_of(value) -> str | None:
     return str(int(m.group(1)))
 
 
+def pmid_list(values, b, what: str, path, prefix: str | None = None) -> list[str]:
+    """The PMIDs among ``values``; every other value is skipped on ``b`` (a ReviewBuilder) with the
+    reason, as ``<prefix>:<value>`` (prefix: the review id)."""
+    out = []
+    for v in values or []:
+        pmid = pmid_of(v)
+        if pmid:
+            out.append(pmid)
+        else:
+            b.skip(f"{prefix or b.review_id}:{v}", f"no id: {v!r} in {what} is not a PMID", path)
+    return out
+
+
 def doi_of(value) -> str | None:
     """A DOI (lower case) from a bare DOI or a doi.org URL."""
     if not value:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import clean, doi_of, existing, guarded, make_article, pmid_of, read_json, read_jsonl, read_text
+from .common import clean, doi_of, existing, guarded, make_article, pmid_list, pmid_of, read_json, read_jsonl, read_text
 from .model import FINAL, ReviewBuilder, ReviewFileError, ReviewImport
 
 COLLECTION = "sysrev_seed"
@@ -86,13 +86,7 @@ def _review_ids(link: str | None) -> tuple[str | None, str | None]:
 def _chosen(topic: str, listed, qrels: dict[str, list[str]], qrels_path: Path | None, what: str,
             b: ReviewBuilder, path: Path) -> list[str]:
     """The topic's PMIDs from the qrels when they cover it, else from the JSONL; disagreements reported."""
-    from_jsonl = []
-    for v in listed or []:
-        pmid = pmid_of(v)
-        if pmid:
-            from_jsonl.append(pmid)
-        else:
-            b.skip(f"{topic}:{v}", f"no id: {v!r} in {what} is not a PMID", path)
+    from_jsonl = pmid_list(listed, b, what, path, prefix=topic)
     if topic not in qrels:
         return list(dict.fromkeys(from_jsonl))
     chosen = list(dict.fromkeys(qrels[topic]))
