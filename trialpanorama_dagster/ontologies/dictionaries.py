@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from .model import ATC, DOID, DRUGBANK, HGNC, MESH, MONDO, RXNORM
+from .store import loaded_releases
 
 REGISTRY_DERIVED = "registry:ctgov-derived"
 # ontologies searched per domain, in the order their links are reported
@@ -41,12 +42,11 @@ _MESH_SIDE = {
 
 
 def release_of(con: duckdb.DuckDBPyConnection, ontology: str) -> str | None:
-    row = con.execute("SELECT release FROM ontology_releases WHERE ontology = ?", [ontology]).fetchone()
-    return row[0] if row else None
+    return loaded_releases(con).get(ontology)
 
 
 def loaded(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT ontology FROM ontology_releases").fetchall()}
+    return set(loaded_releases(con))
 
 
 def dictionary(con: duckdb.DuckDBPyConnection, ontology: str, domain: str) -> pl.DataFrame:

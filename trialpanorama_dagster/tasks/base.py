@@ -140,8 +140,3 @@ def store_samples(con: duckdb.DuckDBPyConnection, task: str, samples: list[Sampl
                                         datetime.now(timezone.utc), None)])
     return {"task": task, "version": version, "train": train, "test": len(samples) - train}
 
-
-def load_samples(con: duckdb.DuckDBPyConnection, task: str, split: str | None = None) -> list[dict]:
-    """The stored records of a task (each with its ``id``), in sample-id order."""
-    sql = "SELECT record FROM task_samples WHERE task = ?" + (" AND split = ?" if split else "") + " ORDER BY sample_id"
-    return [json.loads(r[0]) for r in con.execute(sql, [task, split] if split else [task]).fetchall()]
