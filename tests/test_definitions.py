@@ -8,13 +8,14 @@ import dagster as dg
 import duckdb
 
 from trialpanorama_dagster.definitions import build_definitions, defs
+from trialpanorama_dagster.resources.bench import BenchResource
 from trialpanorama_dagster.resources.warehouse import WarehouseResource
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # A rename of any of these breaks users' selections, schedules and sensors: change it on purpose.
 EXPECTED_ASSET_KEYS = [
-    "core/adverse_events", "core/arm_groups", "core/biomarkers", "core/conditions", "core/disposition",
+    "bench/baseline", "bench/report", "core/adverse_events", "core/arm_groups", "core/biomarkers", "core/conditions", "core/disposition",
     "core/drugs", "core/endpoints", "core/interventions", "core/locations", "core/mesh_terms", "core/outcomes",
     "core/relations", "core/results", "core/secondary_ids", "core/studies", "link/adverse_events",
     "link/biomarkers", "link/conditions", "link/drugs", "link/trial_articles", "link/trial_clusters",
@@ -34,7 +35,7 @@ def test_definitions_load_and_asset_keys_are_stable():
               for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {k.split("/")[0]: g for k, g in groups.items()} == {"core": "core", "raw": "raw", "link": "link", "ontology": "ontology",
                                                                "literature": "literature", "search": "search",
-                                                               "tasks": "tasks"}
+                                                               "tasks": "tasks", "bench": "bench"}
     live = ("ctgov", "isrctn", "ctis", "euctr")
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"materialize_everything", *(f"{s}_refresh" for s in live)}
     for source in live:
@@ -46,7 +47,7 @@ def test_definitions_load_and_asset_keys_are_stable():
 
 def test_materialising_everything_passes_every_check(tmp_path):
     db = tmp_path / "w.duckdb"
-    local = build_definitions(WarehouseResource(path=str(db)))
+    local = build_definitions(WarehouseResource(path=str(db)), bench=BenchResource(folder=str(tmp_path / "bench")))
     result = local.resolve_job_def("materialize_everything").execute_in_process(
         instance=dg.DagsterInstance.ephemeral())
     assert result.success
@@ -66,6 +67,11 @@ def test_materialising_everything_passes_every_check(tmp_path):
     assert mats["literature/reviews"].materialization.metadata["reviews"].value == 67
     assert mats["tasks/arm_design"].materialization.metadata["test"].value > 0
     assert mats["search/index"].materialization.metadata["documents"].value > 2500
+    bench = mats["bench/baseline"].materialization.metadata
+    assert bench["arm_design/accuracy"].value > 0.25 and bench["backend_errors"].value == 0
+    assert (tmp_path / "bench" / "baseline" / "arm_design.jsonl").exists()
+    assert (tmp_path / "bench" / "report" / "report.md").exists()
+    assert "paper v1" in mats["bench/report"].materialization.metadata["report"].value
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM studies WHERE phase = 'PHASE2/PHASE3'").fetchone()[0] >= 1
     linked_tables = [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()

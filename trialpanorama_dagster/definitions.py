@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from .assets.bench import BENCH_KEYS, MODEL_BENCHES, baseline_bench, report_asset
 from .assets.checks import CHECKS
 from .assets.core import core_tables
 from .assets.link import LINK_ASSETS, LINK_CHECKS
@@ -12,6 +13,7 @@ from .assets.raw import RAW_ASSETS
 from .assets.search import SEARCH_ASSETS, SEARCH_CHECKS
 from .assets.tasks import TASK_ASSETS, TASK_CHECKS
 from .registries.formats import all_sources
+from .resources.bench import BenchResource
 from .resources.sources import LIVE_CLIENTS, RegistrySourceResource
 from .resources.tasks import TaskBuildResource
 from .resources.literature import LiteratureResource
@@ -19,7 +21,8 @@ from .resources.ontologies import OntologyResource
 from .resources.warehouse import WarehouseResource
 
 ASSETS = [*RAW_ASSETS, core_tables, *LINK_ASSETS, *ONTOLOGY_ASSETS, *LINKER_ASSETS, *LITERATURE_ASSETS,
-          *SEARCH_ASSETS, *TASK_ASSETS]
+          *SEARCH_ASSETS, *TASK_ASSETS, baseline_bench, *MODEL_BENCHES]
+ASSETS.append(report_asset(list(BENCH_KEYS)))
 
 # DuckDB takes one writing process per file: every job runs its steps in one process.
 materialize_everything = dg.define_asset_job(
@@ -51,7 +54,8 @@ SCHEDULES = [
 def build_definitions(warehouse: WarehouseResource | None = None,
                       sources: dict[str, RegistrySourceResource] | None = None,
                       ontologies: OntologyResource | None = None,
-                      literature: LiteratureResource | None = None) -> dg.Definitions:
+                      literature: LiteratureResource | None = None,
+                      bench: BenchResource | None = None) -> dg.Definitions:
     sources = sources or {}
     return dg.Definitions(
         assets=ASSETS,
@@ -63,6 +67,7 @@ def build_definitions(warehouse: WarehouseResource | None = None,
                    "ontologies": ontologies or OntologyResource(),
                    "literature": literature or LiteratureResource(),
                    "task_build": TaskBuildResource(),
+                   "bench": bench or BenchResource(),
                    **{s: sources.get(s) or RegistrySourceResource() for s in all_sources()}},
         executor=dg.in_process_executor,
     )

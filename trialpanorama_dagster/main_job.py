@@ -8,6 +8,35 @@ from .warehouse.db import connect, default_db_path, table_counts
 from .warehouse.schema import ALL_TABLES
 
 
+def _print_bench(db) -> None:
+    """The newest benchmark figures of each model (headline metrics), and where the report is."""
+    from .bench.paper import HEADLINE, as_printed
+    from .bench.run import latest_results
+    from .warehouse.db import home_dir
+
+    con = connect(db, read_only=True)
+    try:
+        rows = latest_results(con)
+    finally:
+        con.close()
+    if not rows:
+        return
+    cells: dict = {}
+    for model, _, task, metric, value, n, _, _ in rows:
+        cell = cells.setdefault(model, {}).setdefault(task, {"n": n})
+        if metric != "n":
+            cell[metric] = value
+    print("benchmark (newest run per model, test split; small-n on the embedded sets):")
+    for model, tasks in cells.items():
+        for task, metrics in tasks.items():
+            shown = ", ".join(f"{m} {as_printed(m, metrics.get(m)):.1f}" if metrics.get(m) is not None
+                              else f"{m} -" for m in HEADLINE[task])
+            print(f"  {model:<12} {task:<28} n={metrics['n']:<4} {shown}")
+    report = home_dir() / "bench" / "report" / "report.md"
+    if report.exists():
+        print(f"benchmark report: {report} (plots beside it)")
+
+
 def run_main_job(quiet: bool = False) -> int:
     ensure_dagster_home()
     import dagster as dg
@@ -37,6 +66,7 @@ def run_main_job(quiet: bool = False) -> int:
         print(f"tables ({sources} registries in studies):")
         for name, n in counts.items():
             print(f"  {name:<{width}}  {n:>9,}")
+        _print_bench(db)
     print(f"checks: {len(checks) - len(failed)} passed, {len(failed)} failed")
     for c in failed:
         print(f"  FAILED {c.asset_key.to_user_string()} {c.check_name} ({c.severity.value}): {c.description}")

@@ -2,7 +2,7 @@
 import duckdb
 
 from trialpanorama_dagster.warehouse.db import connect
-from trialpanorama_dagster.warehouse.schema import table
+from trialpanorama_dagster.warehouse.schema import SCHEMA_VERSION, table
 
 
 def test_schema_one_warehouse_upgrades_in_place(tmp_path):
@@ -27,7 +27,7 @@ def test_schema_one_warehouse_upgrades_in_place(tmp_path):
     con.execute("INSERT INTO relations (head_id, tail_id, origin) VALUES ('synergy:Nelson_2002', 'PMID:1', "
                 "'review:synergy')")
     assert "origin" in [r[0] for r in con.execute("DESCRIBE biomarkers").fetchall()]
-    assert con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()[0] == "2"
+    assert con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()[0] == SCHEMA_VERSION
     con.close()
     # opening again changes nothing
     con = connect(db)

@@ -7,7 +7,8 @@ non-200 non-4xx statuses, timeouts, transport errors, bodies shorter than their
 retried with exponential backoff and full jitter (attempt k sleeps U(0, min(backoff_max,
 backoff_base * 2**k))); ``Retry-After`` (seconds) on a 429 replaces the jittered delay, capped by
 ``backoff_max``. A 4xx other than 429, or retries exhausted, raises ``error_cls`` (a
-``RegistryApiError``) with a one-line message. Plain Python + httpx, no Dagster.
+``RegistryApiError``) with a one-line message. ``headers`` are sent with every request (a client
+whose headers carry a secret redacts it in ``clean``). Plain Python + httpx, no Dagster.
 """
 from __future__ import annotations
 
@@ -101,6 +102,7 @@ class RetryingHttp:
         clock: Callable[[], float] = time.monotonic,
         log: Callable[[str], None] | None = None,
         error_cls: type[RegistryApiError] = RegistryApiError,
+        headers: dict[str, str] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.name, self.log_prefix, self.error_cls = name, log_prefix, error_cls
@@ -113,7 +115,7 @@ class RetryingHttp:
         self._rng = random.Random()
         self._http = httpx.Client(
             base_url=self.base_url, transport=transport, timeout=timeout, follow_redirects=True,
-            headers={"User-Agent": user_agent, "Accept": accept},
+            headers={"User-Agent": user_agent, "Accept": accept, **(headers or {})},
         )
 
     # -- public -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -277,8 +277,25 @@ TASK_SETS = _t("task_sets", [
    description="The current version of each task set: a content hash of its samples, counts, build config.")
 
 TASK_TABLES: tuple[Table, ...] = (TASK_SAMPLES, TASK_SETS)
+
+# Benchmark runs: one row per (run, task, metric); the newest run of a model and task is its result.
+BENCH_RESULTS = _t("bench_results", [
+    "run_id VARCHAR NOT NULL", "model VARCHAR NOT NULL", "backend VARCHAR NOT NULL", "task VARCHAR NOT NULL",
+    "metric VARCHAR NOT NULL", "value DOUBLE", "n INTEGER", "split VARCHAR", "set_version VARCHAR",
+    "run_at TIMESTAMPTZ", "seconds DOUBLE", "config VARCHAR",
+], pk=("run_id", "task", "metric"), per_study=False,
+   description="Benchmark figures: a model's metric on a task's sample set (version, split, n), per run.")
+
+BENCH_PREDICTIONS = _t("bench_predictions", [
+    "run_id VARCHAR NOT NULL", "model VARCHAR NOT NULL", "task VARCHAR NOT NULL", "sample_id VARCHAR NOT NULL",
+    "output VARCHAR", "parsed BOOLEAN", "score VARCHAR", "error VARCHAR",
+], pk=("run_id", "task", "sample_id"), per_study=False,
+   description="What a model answered for each benchmark sample: raw output, parsed or not, the per-sample "
+               "score row (JSON), and the backend's error when it gave up on the prompt.")
+
+BENCH_TABLES: tuple[Table, ...] = (BENCH_RESULTS, BENCH_PREDICTIONS)
 ALL_TABLES: tuple[Table, ...] = (STUDY_TABLES + (DRUG_MOA,) + CONTROL_TABLES + LINKAGE_TABLES
-                                 + ONTOLOGY_TABLES + LITERATURE_TABLES + TASK_TABLES)
+                                 + ONTOLOGY_TABLES + LITERATURE_TABLES + TASK_TABLES + BENCH_TABLES)
 TABLES: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 
 

@@ -1,0 +1,1 @@
+"""Local model artefacts: the tiny smoke model built from the task text."""

@@ -1,0 +1,22 @@
+"""How the graph's benchmark assets run: sample limit, decoding length, generation cache."""
+
+from pathlib import Path
+from typing import Optional
+
+import dagster as dg
+
+from ..warehouse.db import home_dir
+
+
+class BenchResource(dg.ConfigurableResource):
+    """``limit``: a seeded subsample per task for every model (a model's own ``limit`` wins);
+    ``cache``: reuse generations across runs (an interrupted benchmark resumes);
+    ``folder``: where predictions and the report go (default ``$TRIALPANORAMA_HOME/bench``)."""
+
+    limit: Optional[int] = None
+    split: str = "test"
+    cache: bool = True
+    folder: Optional[str] = None
+
+    def root(self) -> Path:
+        return Path(self.folder) if self.folder else home_dir() / "bench"
