@@ -175,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
 
-    from . import cli_link, cli_pubmed, cli_reviews, cli_search, cli_tasks
-    for module in (cli_link, cli_pubmed, cli_reviews, cli_search, cli_tasks):
+    from . import cli_bench, cli_link, cli_pubmed, cli_reviews, cli_search, cli_tasks, cli_train
+    for module in (cli_bench, cli_link, cli_pubmed, cli_reviews, cli_search, cli_tasks, cli_train):
         module.register(sub)
     return p
 
