@@ -9,17 +9,20 @@ import duckdb
 
 from trialpanorama_dagster.definitions import build_definitions, defs
 from trialpanorama_dagster.resources.bench import BenchResource
+from trialpanorama_dagster.resources.training import TrainingResource
 from trialpanorama_dagster.resources.warehouse import WarehouseResource
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # A rename of any of these breaks users' selections, schedules and sensors: change it on purpose.
 EXPECTED_ASSET_KEYS = [
-    "bench/baseline", "bench/report", "core/adverse_events", "core/arm_groups", "core/biomarkers", "core/conditions", "core/disposition",
+    "bench/baseline", "bench/grpo_sample_size", "bench/grpo_search", "bench/report", "bench/sft_stage1",
+    "bench/sft_stage2", "core/adverse_events", "core/arm_groups", "core/biomarkers", "core/conditions", "core/disposition",
     "core/drugs", "core/endpoints", "core/interventions", "core/locations", "core/mesh_terms", "core/outcomes",
     "core/relations", "core/results", "core/secondary_ids", "core/studies", "link/adverse_events",
     "link/biomarkers", "link/conditions", "link/drugs", "link/trial_articles", "link/trial_clusters",
-    "literature/pubmed", "literature/reviews", "ontology/atc", "ontology/doid", "ontology/drugbank", "ontology/hgnc",
+    "literature/pubmed", "literature/reviews", "models/grpo_sample_size", "models/grpo_search", "models/sft_stage1",
+    "models/sft_stage2", "ontology/atc", "ontology/doid", "ontology/drugbank", "ontology/hgnc",
     "ontology/hpo", "ontology/mesh", "ontology/mondo", "ontology/rxnorm", "raw/chictr", "raw/ctgov", "raw/ctis",
     "raw/euctr", "raw/ictrp", "raw/isrctn", "search/index", "tasks/arm_design", "tasks/eligibility_criteria_design",
     "tasks/endpoint_design", "tasks/evidence_summary", "tasks/sample_size_estimation", "tasks/study_screening",
@@ -35,9 +38,17 @@ def test_definitions_load_and_asset_keys_are_stable():
               for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {k.split("/")[0]: g for k, g in groups.items()} == {"core": "core", "raw": "raw", "link": "link", "ontology": "ontology",
                                                                "literature": "literature", "search": "search",
-                                                               "tasks": "tasks", "bench": "bench"}
+                                                               "tasks": "tasks", "bench": "bench",
+                                                               "models": "models"}
     live = ("ctgov", "isrctn", "ctis", "euctr")
-    assert {j.name for j in defs.resolve_all_job_defs()} >= {"materialize_everything", *(f"{s}_refresh" for s in live)}
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {"materialize_everything", "train_and_evaluate",
+                                                              *(f"{s}_refresh" for s in live)}
+    sensor = defs.resolve_sensor_def("retrain_on_new_task_sets")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED and sensor.job_name == "train_and_evaluate"
+    graph = defs.resolve_asset_graph()
+    assert dg.AssetKey(["models", "sft_stage1"]) in graph.get(dg.AssetKey(["models", "sft_stage2"])).parent_keys
+    assert dg.AssetKey(["models", "grpo_search"]) in graph.get(dg.AssetKey(["bench", "grpo_search"])).parent_keys
+    assert dg.AssetKey(["bench", "sft_stage1"]) in graph.get(dg.AssetKey(["bench", "report"])).parent_keys
     for source in live:
         schedule = defs.resolve_schedule_def(f"nightly_{source}_refresh")
         assert schedule.job_name == f"{source}_refresh"
@@ -47,7 +58,9 @@ def test_definitions_load_and_asset_keys_are_stable():
 
 def test_materialising_everything_passes_every_check(tmp_path):
     db = tmp_path / "w.duckdb"
-    local = build_definitions(WarehouseResource(path=str(db)), bench=BenchResource(folder=str(tmp_path / "bench")))
+    local = build_definitions(WarehouseResource(path=str(db)), bench=BenchResource(folder=str(tmp_path / "bench")),
+                              training=TrainingResource(output_root=str(tmp_path / "training"), bench_limit=4,
+                                                        bench_max_new_tokens=16))
     result = local.resolve_job_def("materialize_everything").execute_in_process(
         instance=dg.DagsterInstance.ephemeral())
     assert result.success
@@ -72,6 +85,16 @@ def test_materialising_everything_passes_every_check(tmp_path):
     assert (tmp_path / "bench" / "baseline" / "arm_design.jsonl").exists()
     assert (tmp_path / "bench" / "report" / "report.md").exists()
     assert "paper v1" in mats["bench/report"].materialization.metadata["report"].value
+    # the smoke training chain: each stage trained from the previous one's checkpoint, then benchmarked
+    previous = None
+    for stage in ("sft_stage1", "sft_stage2", "grpo_sample_size", "grpo_search"):
+        meta = mats[f"models/{stage}"].materialization.metadata
+        assert meta["smoke_model"].value is True and meta["steps"].value >= 2
+        assert (Path(meta["checkpoint"].value) / "config.json").exists()
+        assert previous is None or meta["base_model"].value == previous
+        previous = meta["checkpoint"].value
+        assert "data:image/png;base64," in meta["curves"].value
+        assert mats[f"bench/{stage}"].materialization.metadata["samples"].value > 0
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM studies WHERE phase = 'PHASE2/PHASE3'").fetchone()[0] >= 1
     linked_tables = [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()

@@ -23,15 +23,21 @@ def _print_bench(db) -> None:
         return
     cells: dict = {}
     for model, _, task, metric, value, n, _, _ in rows:
-        cell = cells.setdefault(model, {}).setdefault(task, {"n": n})
+        cell = cells.setdefault(task, {}).setdefault(model, {"n": n})
         if metric != "n":
             cell[metric] = value
-    print("benchmark (newest run per model, test split; small-n on the embedded sets):")
-    for model, tasks in cells.items():
-        for task, metrics in tasks.items():
-            shown = ", ".join(f"{m} {as_printed(m, metrics.get(m)):.1f}" if metrics.get(m) is not None
-                              else f"{m} -" for m in HEADLINE[task])
-            print(f"  {model:<12} {task:<28} n={metrics['n']:<4} {shown}")
+    models = sorted({m for t in cells.values() for m in t})
+    print("benchmark (newest run per model; first headline metric, % or participants; n samples):")
+    print(f"  {'task':<28} {'metric':<18}" + "".join(f" {m[:22]:>22}" for m in models))
+    for task in sorted(cells):
+        metric = HEADLINE[task][0]
+        shown = []
+        for m in models:
+            c = cells[task].get(m)
+            value = None if c is None else c.get(metric)
+            shown.append("" if c is None else f"{as_printed(metric, value):.1f} (n={c['n']})" if value is not None
+                         else f"- (n={c['n']})")
+        print(f"  {task:<28} {metric:<18}" + "".join(f" {v:>22}" for v in shown))
     report = home_dir() / "bench" / "report" / "report.md"
     if report.exists():
         print(f"benchmark report: {report} (plots beside it)")

@@ -17,6 +17,7 @@ from ..bench.run import BenchConfig, BaselinePredictor, LLMPredictor, new_run_id
     write_predictions
 from ..bench.types import Decoding
 from ..resources.bench import BenchResource
+from ..resources.training import TrainingResource
 from ..resources.warehouse import WarehouseResource
 from ..search.index import default_index_path
 from ..tasks.base import TASKS
@@ -35,26 +36,29 @@ def _table(runs) -> str:
     return "\n".join(lines)
 
 
-def bench_asset(name: str, make_predictor: Callable[[BenchResource], object], *, deps=(), limit: int | None = None,
-                max_new_tokens: int = 1024, description: str = "", group: str = "bench") -> dg.AssetsDefinition:
-    """An asset that benchmarks ``make_predictor(bench)`` on the eight task sets."""
+def bench_asset(name: str, make_predictor: Callable[..., object], *, deps=(), limit: int | None = None,
+                max_new_tokens: int = 1024, description: str = "", group: str = "bench",
+                settings: Callable[[TrainingResource], tuple] | None = None) -> dg.AssetsDefinition:
+    """An asset ``bench/<name>`` that benchmarks ``make_predictor(bench, training, warehouse)`` on the
+    eight task sets; ``settings(training)`` -> (limit, max_new_tokens) decided at run time (checkpoints)."""
     key = dg.AssetKey(["bench", slug(name)])
     BENCH_KEYS.append(key)
 
     @dg.asset(key=key, group_name=group, kinds={"python", "duckdb"}, deps=[*TASK_KEYS, SEARCH_KEY, *deps],
               description=description or f"{name} on the eight task sets' test splits, scored with the tasks' "
                                          f"scorers (study search in the local search environment).")
-    def _bench(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-               bench: BenchResource) -> dg.MaterializeResult:
+    def _bench(context: dg.AssetExecutionContext, warehouse: WarehouseResource, bench: BenchResource,
+               training: TrainingResource) -> dg.MaterializeResult:
         from ..bench.search_env import LocalSearchEnv
         from ..search.index import SearchIndex
 
-        predictor = make_predictor(bench)
-        cfg = BenchConfig(split=bench.split, limit=limit or bench.limit,
-                          decoding=Decoding(max_new_tokens=max_new_tokens))
+        predictor = make_predictor(bench, training, warehouse)
+        run_limit, run_tokens = settings(training) if settings else (limit, max_new_tokens)
+        cfg = BenchConfig(split=bench.split, limit=run_limit or bench.limit,
+                          decoding=Decoding(max_new_tokens=run_tokens))
         env = LocalSearchEnv(SearchIndex(default_index_path(warehouse.db_path())))
-        folder = bench.root() / slug(name)
-        run_id, runs = new_run_id(name), []
+        folder = bench.root() / slug(predictor.model)
+        run_id, runs = new_run_id(predictor.model), []
         try:
             with warehouse.connect() as con:
                 for task in TASKS:
@@ -72,7 +76,7 @@ def bench_asset(name: str, make_predictor: Callable[[BenchResource], object], *,
             llm = getattr(predictor, "llm", None)
             if llm is not None:
                 llm.close()
-        metadata = {"run_id": run_id, "model": name, "predictions": dg.MetadataValue.path(str(folder)),
+        metadata = {"run_id": run_id, "model": predictor.model, "limit": cfg.limit or "all", "predictions": dg.MetadataValue.path(str(folder)),
                     "results": dg.MetadataValue.md(_table(runs)),
                     "samples": sum(r.n for r in runs), "backend_errors": sum(r.errors for r in runs)}
         for run in runs:
@@ -84,8 +88,8 @@ def bench_asset(name: str, make_predictor: Callable[[BenchResource], object], *,
     return _bench
 
 
-def llm_predictor_factory(spec: ModelSpec) -> Callable[[BenchResource], object]:
-    def make(bench: BenchResource):
+def llm_predictor_factory(spec: ModelSpec) -> Callable[..., object]:
+    def make(bench: BenchResource, training=None, warehouse=None):
         from ..bench.backends import make_backend
         from ..bench.cache import GenerationCache
 
@@ -96,7 +100,7 @@ def llm_predictor_factory(spec: ModelSpec) -> Callable[[BenchResource], object]:
 
 
 baseline_bench = bench_asset(
-    "baseline", lambda bench: BaselinePredictor("baseline"),
+    "baseline", lambda *resources: BaselinePredictor("baseline"),
     description="The weight-free baselines (keyword Boolean query, TF-IDF + logistic regression screening, TF-IDF "
                 "option similarity, median enrollment by phase x condition group, logistic regression on design "
                 "features) on the eight task sets: real figures on any machine.")
