@@ -111,3 +111,36 @@ def test_report_puts_ours_beside_the_paper(bench_db, tmp_path, capsys):
     for png in report.plots.values():
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert PAPER_V1["sample_size_estimation"]["GPT-4o-mini"]["mae"] == 411.4
+
+
+def test_openai_backend_run_resumes_from_the_cache_and_keeps_the_key_secret(bench_db, tmp_path, capsys, monkeypatch):
+    from tests.support.openai_server import OpenAITestServer, answer_for
+    from trialpanorama_dagster.bench.prompts import chat_for
+
+    monkeypatch.setenv("TP_TEST_KEY", "sk-test-do-not-print")
+    args = ["--task", "arm_design", "--task", "sample_size_estimation", "--backend", "openai", "--model", "echo-model",
+            "--api-key-env", "TP_TEST_KEY", "--limit", "5", "--db", str(bench_db), "--cache", str(tmp_path / "c.sqlite"),
+            "--out", str(tmp_path / "p"), "--option", "backoff_base=0.01"]
+    with OpenAITestServer(require_key="sk-test-do-not-print", faults={2: "500", 5: "drop"}) as srv:
+        capsys.readouterr()
+        assert main(["bench", *args, "--base-url", srv.base_url, "--quiet"]) == 0
+        captured = capsys.readouterr()
+        first = json.loads(captured.out)
+        assert "sk-test-do-not-print" not in captured.out + captured.err
+        asked = len(srv.chat_requests())
+        assert asked == 12                                  # 10 prompts, two of them retried once
+        assert all(r.headers.get("Authorization") == "Bearer sk-test-do-not-print" for r in srv.chat_requests())
+        # a second run answers every prompt from the generation cache: no request reaches the server
+        assert main(["bench", *args, "--base-url", srv.base_url, "--quiet"]) == 0
+        second = json.loads(capsys.readouterr().out)
+        assert len(srv.chat_requests()) == asked
+    assert first["results"] == second["results"]
+    assert first["results"]["arm_design"]["n"] == 5 and first["results"]["arm_design"]["backend_errors"] == 0
+    con = connect(bench_db, read_only=True)
+    try:
+        records, _ = load_records(con, "arm_design", "test", limit=5, seed=42)
+        stored = dict(con.execute("SELECT sample_id, output FROM bench_predictions WHERE run_id = ? AND "
+                                  "task = 'arm_design'", [second["run_id"]]).fetchall())
+    finally:
+        con.close()
+    assert stored == {r["id"]: answer_for(chat_for("arm_design", r)) for r in records}
