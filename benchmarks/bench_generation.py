@@ -40,7 +40,6 @@ from trialpanorama_dagster.bench.types import Decoding  # noqa: E402
 from trialpanorama_dagster.models.tiny import TinyShape, build_tiny_model, task_texts  # noqa: E402
 
 OUT = HERE / "out"
-DATA = HERE.parent / "trialpanorama_dagster" / "data"
 SHAPES = {
     "tiny": TinyShape(),
     "qwen2-0.5b": TinyShape(vocab_size=32_000, hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
@@ -48,36 +47,11 @@ SHAPES = {
 }
 
 
-def build_embedded_warehouse(db: Path) -> None:
-    """Registries, dedup clusters, ontologies, PubMed samples, review collections and links."""
-    from trialpanorama_dagster.cli import main
-    from trialpanorama_dagster.literature.pubmed_sync import load_pubmed_files
-    from trialpanorama_dagster.literature.reviews.importer import EMBEDDED, import_reviews
-    from trialpanorama_dagster.literature.trial_links import link_articles
-    from trialpanorama_dagster.ontologies.pipeline import run_linkage
-    from trialpanorama_dagster.resources.pubmed_local import PUBMED_EMBEDDED
-    from trialpanorama_dagster.warehouse.clusters import build_clusters
-    from trialpanorama_dagster.warehouse.db import connect
-
-    folders = [str(DATA / n) for n in ("ctgov", "ictrp", "euctr", "ctis", "isrctn", "chictr")]
-    if main(["load", *folders, "--db", str(db), "--quiet", "--workers", "0"]) != 0:
-        raise SystemExit("loading the embedded registries failed")
-    con = connect(db)
-    try:
-        build_clusters(con)
-        run_linkage(con)
-        load_pubmed_files(con, [PUBMED_EMBEDDED], link=False)
-        for fmt in EMBEDDED:
-            import_reviews(con, fmt)
-        link_articles(con)
-    finally:
-        con.close()
-
-
 def load_chats(db: Path | None, task: str, n: int) -> tuple[list[list[dict]], list[str], Path]:
     """(``n`` test chats of ``task``, tokenizer texts, the warehouse used)."""
     from trialpanorama_dagster.tasks.registry import build_all, builder
     from trialpanorama_dagster.warehouse.db import connect
+    from trialpanorama_dagster.warehouse.embedded import build_embedded_warehouse
 
     if db is None:
         db = OUT / "bench_generation.duckdb"

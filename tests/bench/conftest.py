@@ -3,22 +3,13 @@ import shutil
 
 import pytest
 
-from tests.support.warehouse import build_embedded_warehouse
-from trialpanorama_dagster.search.index import default_index_path, ensure_index
-from trialpanorama_dagster.tasks.registry import build_all
-from trialpanorama_dagster.warehouse.db import connect
+from trialpanorama_dagster.search.index import default_index_path
+from trialpanorama_dagster.warehouse.embedded import build_embedded_warehouse
 
 
 @pytest.fixture(scope="session")
 def bench_source_db(tmp_path_factory):
-    db = build_embedded_warehouse(tmp_path_factory.mktemp("bench") / "warehouse.duckdb")
-    con = connect(db)
-    try:
-        build_all(con)
-        ensure_index(con, default_index_path(db))
-    finally:
-        con.close()
-    return db
+    return build_embedded_warehouse(tmp_path_factory.mktemp("bench") / "warehouse.duckdb", tasks=True, index=True)
 
 
 @pytest.fixture

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from .config import ConfigError, RunConfig
-from .sft import Run, as_config, cli, common_args, finish, load_model, load_tokenizer, lora_config, prepare
+from .sft import Run, cli, common_args, load_model, load_tokenizer, lora_config, prepare, train
 
 
 def grpo_args(cfg: RunConfig, out, has_eval: bool):
@@ -102,10 +101,7 @@ def build(cfg: RunConfig) -> Run:
 def main(config: RunConfig | str | os.PathLike, overrides=()) -> dict:
     """Run GRPO as ``config`` (a RunConfig, a YAML path or a shipped config name) says; returns the
     run summary (also written to ``<output_dir>/run_summary.json``)."""
-    started = time.time()
-    run = build(as_config(config, overrides, "grpo"))
-    run.started = started
-    return finish(run, run.trainer.train(resume_from_checkpoint=run.resumed))
+    return train(build, config, overrides, "grpo")
 
 
 if __name__ == "__main__":

@@ -243,13 +243,18 @@ def build(cfg: RunConfig) -> Run:
     return Run(cfg, trainer, tokenizer, split, base, out, resumed, callback)
 
 
+def train(build_run, config, overrides, kind: str) -> dict:
+    """Build the run (``build_run(cfg)``), train (resuming when configured), save and summarise."""
+    started = time.time()
+    run = build_run(as_config(config, overrides, kind))
+    run.started = started
+    return finish(run, run.trainer.train(resume_from_checkpoint=run.resumed))
+
+
 def main(config: RunConfig | str | os.PathLike, overrides=()) -> dict:
     """Run SFT as ``config`` (a RunConfig, a YAML path or a shipped config name) says; returns the
     run summary (also written to ``<output_dir>/run_summary.json``)."""
-    started = time.time()
-    run = build(as_config(config, overrides, "sft"))
-    run.started = started
-    return finish(run, run.trainer.train(resume_from_checkpoint=run.resumed))
+    return train(build, config, overrides, "sft")
 
 
 def cli(argv: list[str] | None = None, kind: str = "sft") -> int:
