@@ -88,6 +88,8 @@ def cmd_bench(args) -> int:
                 runs.append(run)
                 write_predictions(run, out)
                 results[task] = {**run.metrics, "backend_errors": run.errors, "set_version": run.set_version}
+                if run.groups:             # study screening: the figures of each review
+                    results[task]["per_review"] = run.groups
     finally:
         llm = getattr(predictor, "llm", None)
         if llm is not None:
@@ -149,6 +151,8 @@ def cmd_score(args) -> int:
     scores = score(args.task, gold, [outputs.get(str(g["id"]), "") for g in gold], env)
     report = {"task": args.task, **scores.metrics, "missing_predictions": len(missing),
               "unknown_ids": len(extra)}
+    if scores.groups:                      # study screening: the figures of each review
+        report["per_review"] = scores.groups
     if args.rows:
         Path(args.rows).write_text("\n".join(json.dumps(r, ensure_ascii=False, default=str) for r in scores.rows)
                                    + "\n", encoding="utf-8")

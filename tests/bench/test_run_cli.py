@@ -144,3 +144,17 @@ def test_openai_backend_run_resumes_from_the_cache_and_keeps_the_key_secret(benc
     finally:
         con.close()
     assert stored == {r["id"]: answer_for(chat_for("arm_design", r)) for r in records}
+
+
+def test_screening_is_scored_per_review_too(bench_db, tmp_path, capsys):
+    """The embedded screening set has no test sample, so the train split is benchmarked here."""
+    out = _bench(capsys, "--task", "study_screening", "--split", "train", "--backend", "baseline",
+                 "--db", str(bench_db), "--out", str(tmp_path / "p"), "--no-store")
+    result = out["results"]["study_screening"]
+    reviews = result["per_review"]
+    assert len(reviews) == 2 and result["n"] == sum(r["samples"] for r in reviews.values())
+    assert result["n_candidates"] == sum(r["candidates"] for r in reviews.values())
+    pooled = sum(r["correct"] for r in reviews.values()) / result["n_candidates"]
+    assert result["accuracy"] == pytest.approx(pooled)
+    assert result["review_accuracy"] == pytest.approx(sum(r["accuracy"] for r in reviews.values()) / 2)
+    assert q(bench_db, "SELECT count(*) FROM bench_results")[0][0] == 0      # --no-store
