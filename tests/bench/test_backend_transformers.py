@@ -81,6 +81,17 @@ def test_max_input_tokens_keeps_the_end_of_the_prompt(model_dir, chats):
     assert all(g.completion_tokens <= 4 for g in gens)
 
 
+def test_prompts_longer_than_the_context_keep_their_end(model_dir, chats):
+    b = TransformersBackend(str(model_dir), batch_size=2)
+    b._model.config.max_position_embeddings = 40            # a model whose context is 40 tokens
+    assert b.input_budget(Decoding(max_new_tokens=8)) == 32
+    long_chat = max(chats, key=lambda c: len(render_prompt_ids(b.tokenizer, c)))
+    assert len(render_prompt_ids(b.tokenizer, long_chat)) > 32
+    gen = b.generate([long_chat], Decoding(max_new_tokens=8))[0]
+    assert gen.error is None and gen.prompt_tokens == 32
+    assert b.input_budget(Decoding(max_new_tokens=64)) is None      # nothing left: no cut
+
+
 def test_empty_batch_and_dtype_option(model_dir):
     b = TransformersBackend(str(model_dir), dtype="bf16")
     assert b.dtype == torch.bfloat16 and b.generate([], GREEDY) == []

@@ -150,9 +150,19 @@ class TransformersBackend:
                 ids.update(int(i) for i in source)
         return ids
 
+    def input_budget(self, decoding: Decoding) -> int | None:
+        """``max_input_tokens``, or else what the model's context leaves after the answer (prompts
+        longer than that keep their last tokens, as the vLLM backend does)."""
+        if self.max_input_tokens is not None:
+            return self.max_input_tokens
+        context = getattr(self._model.config, "max_position_embeddings", None)
+        if isinstance(context, int) and context > decoding.max_new_tokens:
+            return context - decoding.max_new_tokens
+        return None
+
     # -- the Backend protocol -----------------------------------------------------------------
     def generate(self, chats: list[Chat], decoding: Decoding, progress: Progress | None = None) -> list[Generation]:
-        prompts = [render_prompt_ids(self.tokenizer, c, self.max_input_tokens) for c in chats]
+        prompts = [render_prompt_ids(self.tokenizer, c, self.input_budget(decoding)) for c in chats]
         order = sorted(range(len(prompts)), key=lambda i: (-len(prompts[i]), i))
         results: list[Generation | None] = [None] * len(prompts)
         for start in range(0, len(order), self.batch_size):
