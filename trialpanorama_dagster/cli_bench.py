@@ -29,24 +29,20 @@ def _options(pairs: list[str]) -> dict:
 
 
 def _predictor(args):
-    from .bench.run import BaselinePredictor, LLMPredictor
+    from .bench.run import CACHE_FILE, BaselinePredictor, llm_predictor
+    from .warehouse.db import home_dir
 
     if args.backend == "baseline":
         return BaselinePredictor(args.model or "baseline")
     if not args.model:
         raise ValueError(f"--model is required with --backend {args.backend}")
-    from .bench.backends import make_backend
-    from .bench.cache import GenerationCache
-    from .warehouse.db import home_dir
-
     options = _options(args.option)
     if args.base_url:
         options["base_url"] = args.base_url
     if args.api_key_env:
         options["api_key_env"] = args.api_key_env
-    backend = make_backend(args.backend, args.model, **options)
-    cache = None if args.no_cache else GenerationCache(Path(args.cache or home_dir() / "bench" / "generations.sqlite"))
-    return LLMPredictor(backend, cache)
+    cache = None if args.no_cache else args.cache or home_dir() / "bench" / CACHE_FILE
+    return llm_predictor(args.backend, args.model, options, cache)
 
 
 def cmd_bench(args) -> int:
@@ -139,13 +135,12 @@ def cmd_score(args) -> int:
         outputs[str(p["id"])] = p["output"]
     env = None
     if args.task == "study_search":
+        if not (args.index or args.db):
+            return _err("study_search is scored in the local search environment: pass --db or --index")
         try:
-            env = SearchIndex(args.index) if args.index else None
-            env = LocalSearchEnv(env) if env is not None else LocalSearchEnv.open(args.db) if args.db else None
+            env = LocalSearchEnv(SearchIndex(args.index)) if args.index else LocalSearchEnv.open(args.db)
         except FileNotFoundError as exc:
             return _err(str(exc))
-        if env is None:
-            return _err("study_search is scored in the local search environment: pass --db or --index")
     missing = [str(g["id"]) for g in gold if str(g["id"]) not in outputs]
     extra = sorted(set(outputs) - {str(g["id"]) for g in gold})
     scores = score(args.task, gold, [outputs.get(str(g["id"]), "") for g in gold], env)

@@ -9,23 +9,18 @@ from .warehouse.schema import ALL_TABLES
 
 
 def _print_bench(db) -> None:
-    """The newest benchmark figures of each model (headline metrics), and where the report is."""
+    """The newest benchmark figures of each model (first headline metric), and where the report is."""
     from .bench.paper import HEADLINE, as_printed
-    from .bench.run import latest_results
+    from .bench.report import figures_by_task
     from .warehouse.db import home_dir
 
     con = connect(db, read_only=True)
     try:
-        rows = latest_results(con)
+        cells = figures_by_task(con)
     finally:
         con.close()
-    if not rows:
+    if not cells:
         return
-    cells: dict = {}
-    for model, _, task, metric, value, n, _, _ in rows:
-        cell = cells.setdefault(task, {}).setdefault(model, {"n": n})
-        if metric != "n":
-            cell[metric] = value
     models = sorted({m for t in cells.values() for m in t})
     print("benchmark (newest run per model; first headline metric, % or participants; n samples):")
     print(f"  {'task':<28} {'metric':<18}" + "".join(f" {m[:22]:>22}" for m in models))

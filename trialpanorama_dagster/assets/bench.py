@@ -13,7 +13,7 @@ import dagster as dg
 
 from ..bench.models import ModelSpec, load_models
 from ..bench.paper import HEADLINE
-from ..bench.run import BenchConfig, BaselinePredictor, LLMPredictor, new_run_id, run_task, slug, store_runs, \
+from ..bench.run import BenchConfig, BaselinePredictor, llm_predictor, new_run_id, run_task, slug, store_runs, \
     write_predictions
 from ..bench.types import Decoding
 from ..resources.bench import BenchResource
@@ -90,12 +90,7 @@ def bench_asset(name: str, make_predictor: Callable[..., object], *, deps=(), li
 
 def llm_predictor_factory(spec: ModelSpec) -> Callable[..., object]:
     def make(bench: BenchResource, training=None, warehouse=None):
-        from ..bench.backends import make_backend
-        from ..bench.cache import GenerationCache
-
-        backend = make_backend(spec.backend, spec.model, **spec.options)
-        cache = GenerationCache(bench.root() / "generations.sqlite") if bench.cache else None
-        return LLMPredictor(backend, cache, model=spec.name)
+        return llm_predictor(spec.backend, spec.model, spec.options, bench.cache_path(), name=spec.name)
     return make
 
 

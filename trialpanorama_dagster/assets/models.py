@@ -86,17 +86,13 @@ def _stage_asset(stage: str) -> dg.AssetsDefinition:
 
 def _checkpoint_predictor(stage: str):
     def make(bench, training: TrainingResource, warehouse: WarehouseResource):
-        from ..bench.backends import make_backend
-        from ..bench.cache import GenerationCache
-        from ..bench.run import LLMPredictor
+        from ..bench.run import llm_predictor
 
         cfg = training.load(stage, warehouse.db_path())
         final = cfg.output_dir() / "final"
         if not (final / "config.json").exists():
             raise FileNotFoundError(f"no checkpoint at {final}: materialise models/{stage} first")
-        backend = make_backend("transformers", str(final), batch_size=8)
-        cache = GenerationCache(bench.root() / "generations.sqlite") if bench.cache else None
-        return LLMPredictor(backend, cache, model=cfg.name)
+        return llm_predictor("transformers", str(final), {"batch_size": 8}, bench.cache_path(), name=cfg.name)
     return make
 
 

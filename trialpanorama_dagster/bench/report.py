@@ -27,7 +27,8 @@ class Report:
     ours: dict = field(default_factory=dict)         # task -> model -> {metric: value, "n", "set_version"}
 
 
-def _ours(con: duckdb.DuckDBPyConnection) -> dict:
+def figures_by_task(con: duckdb.DuckDBPyConnection) -> dict:
+    """task -> model -> {metric: value, "n", "set_version", "backend"} of each model's newest run."""
     ours: dict = {}
     for model, backend, task, metric, value, n, version, _ in latest_results(con):
         cell = ours.setdefault(task, {}).setdefault(model, {"n": n, "set_version": version, "backend": backend})
@@ -36,7 +37,7 @@ def _ours(con: duckdb.DuckDBPyConnection) -> dict:
     return ours
 
 
-def _fmt(value: float | None, metric: str) -> str:
+def _fmt(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value:,.1f}"
@@ -52,11 +53,11 @@ def markdown_report(ours: dict) -> str:
         lines += [f"## {task}", "", "| model | n | " + " | ".join(metrics) + " |",
                   "|---|---:|" + "---:|" * len(metrics)]
         for model, cell in sorted(ours.get(task, {}).items()):
-            vals = [_fmt(as_printed(m, cell.get(m)), m) for m in metrics]
+            vals = [_fmt(as_printed(m, cell.get(m))) for m in metrics]
             lines.append(f"| {model} ({cell['backend']}) | {cell['n']} | " + " | ".join(vals) + " |")
         for model in PAPER_MODELS:
             paper = PAPER_V1[task][model]
-            lines.append(f"| {model} (paper v1) | 1000 | " + " | ".join(_fmt(paper.get(m), m) for m in metrics) + " |")
+            lines.append(f"| {model} (paper v1) | 1000 | " + " | ".join(_fmt(paper.get(m)) for m in metrics) + " |")
         if task not in ours:
             lines.append(f"\n_No run of ours on {task} yet._")
         lines.append("")
@@ -125,7 +126,7 @@ def plot_overview(ours: dict, path: Path) -> Path:
 def build_report(con: duckdb.DuckDBPyConnection, folder: str | Path) -> Report:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    ours = _ours(con)
+    ours = figures_by_task(con)
     text = markdown_report(ours)
     path = folder / "report.md"
     path.write_text(text, encoding="utf-8")

@@ -73,6 +73,20 @@ class LLMPredictor:
         return {"backend": self.backend, "model": self.llm.model, "cache": str(getattr(self.cache, "path", ""))}
 
 
+CACHE_FILE = "generations.sqlite"
+
+
+def llm_predictor(kind: str, model: str, options: dict | None = None, cache_path: str | Path | None = None,
+                  name: str | None = None) -> LLMPredictor:
+    """A backend of ``kind`` serving ``model`` (``options``: the backend's), behind the generation
+    cache at ``cache_path`` (none: no cache), storing results under ``name`` (default: the model)."""
+    from .backends import make_backend
+    from .cache import GenerationCache
+
+    backend = make_backend(kind, model, **(options or {}))
+    return LLMPredictor(backend, GenerationCache(Path(cache_path)) if cache_path else None, model=name)
+
+
 class BaselinePredictor:
     """The task's weight-free baseline, fitted on the task's train split when a task starts."""
 
@@ -85,9 +99,7 @@ class BaselinePredictor:
     def prepare(self, task, con) -> None:
         from .baselines import baseline_for
 
-        train = [json.loads(r) for (r,) in con.execute(
-            "SELECT record FROM task_samples WHERE task = ? AND split = 'train' ORDER BY sample_id", [task]).fetchall()]
-        self._fitted[task] = baseline_for(task).fit(train, con=con)
+        self._fitted[task] = baseline_for(task).fit(load_records(con, task, "train")[0], con=con)
 
     def predict(self, task, records, cfg, progress=None):
         model = self._fitted[task]

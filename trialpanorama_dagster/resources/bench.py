@@ -20,3 +20,9 @@ class BenchResource(dg.ConfigurableResource):
 
     def root(self) -> Path:
         return Path(self.folder) if self.folder else home_dir() / "bench"
+
+    def cache_path(self) -> Optional[Path]:
+        """The generation cache file, or None when caching is off."""
+        from ..bench.run import CACHE_FILE
+
+        return self.root() / CACHE_FILE if self.cache else None
