@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from abc import ABC, abstractmethod
 
 # English function words plus the words every clinical or review text uses; never a search concept
 # and never a useful similarity feature on their own.
@@ -50,7 +51,7 @@ def mc_answer(letter: str, thinking: str) -> str:
     return fenced_json({"step_by_step_thinking": thinking, "answer_choice": letter})
 
 
-class Baseline:
+class Baseline(ABC):
     """A model-free predictor for one task: ``fit`` on train records, then ``predict`` raw answer text."""
     name: str = "baseline"
     task: str = ""
@@ -58,8 +59,9 @@ class Baseline:
     def fit(self, train: list[dict], con=None) -> "Baseline":
         return self
 
+    @abstractmethod
     def predict(self, record: dict) -> str:
-        raise NotImplementedError
+        """The raw answer text for one record, in the task's answer format."""
 
     def predict_all(self, records: list[dict]) -> list[str]:
         return [self.predict(r) for r in records]

@@ -27,6 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 
+from ..scoring.screening import review_key
 from .base import Baseline
 from .text import HashedTfidf, cosine_rows
 
@@ -41,11 +42,6 @@ def setup_text(record: dict) -> str:
 
 def candidate_text(c: dict) -> str:
     return f"{c.get('title') or ''}\n{c.get('abstract') or ''}"
-
-
-def review_key(record: dict) -> str:
-    meta = record.get("metadata") or {}
-    return str(meta.get("review_id") or meta.get("PMID") or record.get("id") or setup_text(record)[:200])
 
 
 def percentiles(values: np.ndarray) -> np.ndarray:

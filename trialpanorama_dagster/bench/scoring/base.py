@@ -8,6 +8,7 @@ not be read; a figure the rows cannot define is None).
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ def unparsed(error: str) -> Parsed:
     return Parsed(None, False, error)
 
 
-class TaskScorer:
+class TaskScorer(ABC):
     task: str = ""
 
     def parse(self, output: str) -> Parsed:
@@ -39,14 +40,17 @@ class TaskScorer:
         except Exception as exc:          # a parser must never fail a benchmark run
             return unparsed(f"parser error: {type(exc).__name__}: {exc}")
 
+    @abstractmethod
     def _parse(self, output: str) -> Parsed:
-        raise NotImplementedError
+        """The task's parser proper (``parse`` guards it)."""
 
+    @abstractmethod
     def score_sample(self, record: dict, output: str, env: SearchEnv | None = None) -> dict:
-        raise NotImplementedError
+        """One sample's score row: ``id``, ``parsed`` and the task's gold and predicted fields."""
 
+    @abstractmethod
     def aggregate(self, rows: list[dict]) -> dict[str, float | int | None]:
-        raise NotImplementedError
+        """The task's metrics over score rows (always with ``n`` and ``unparsed``)."""
 
     def groups(self, rows: list[dict]) -> dict:
         """Per-group figures (per review for screening); {} for tasks without groups."""
