@@ -54,13 +54,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+import train_report  # noqa: E402
 import train_shapes as ts  # noqa: E402
 
 OUT = HERE / "out"
 MODES = ("baseline", "sft-lora", "sft-full-zero3-offload", "grpo-step")
 DS_OFFLOAD = HERE.parent / "trialpanorama_dagster" / "training" / "accelerate" / "ds_zero3_offload.json"
-COMPARE = {"sft-lora": "plain-lora", "sft-full-zero3-offload": "plain-full", "grpo-step": "plain-grpo"}
-GOAL_MFU = 0.40
 
 
 def run_config(args, kind: str, mode: str, extra: list[str]):
@@ -269,42 +268,6 @@ def strip_mode(argv: list[str]) -> list[str]:
     return [a for a, prev in zip(argv, [""] + argv[:-1]) if "--mode" not in (a, prev) and not a.startswith("--mode=")]
 
 
-def fmt(v, spec: str, suffix: str = "", none: str = "-") -> str:
-    return none if v is None else format(v, spec) + suffix
-
-
-def report(rows: list[dict], args) -> None:
-    base = {r["label"]: r for r in rows if r.get("tokens_per_s")}
-    for r in rows:
-        b = base.get(COMPARE.get(r["label"], ""))
-        r["ratio"] = r["tokens_per_s"] / b["tokens_per_s"] if b and r.get("tokens_per_s") else None
-        r["ratio_to"] = b["label"] if b else None
-    print(f"\n{'mode':<24}{'shape':<14}{'params':>8}{'seq':>6}{'batch':>7}{'tokens/s':>11}{'step s':>9}"
-          f"{'MFU':>7}{'HFU(4N)':>8}{'peak mem':>15}{'ratio':>8}")
-    for r in rows:
-        if r["status"] != "ok":
-            print(f"{r['label']:<24}{r['shape']:<14}  {r['status']}")
-            continue
-        mem = f"{r['peak_mem_gib']:.1f} GiB {'GPU' if r['mem_kind'] == 'GPU' else 'RSS'}"
-        n = r["params"]
-        params = f"{n / 1e9:.2f}B" if n >= 1e9 else f"{n / 1e6:.1f}M"
-        print(f"{r['label']:<24}{r['shape']:<14}{params:>8}{r['seq_len']:>6}"
-              f"{str(r['batch']) + 'x' + str(r['accum']):>7}{r['tokens_per_s']:>11,.0f}{r['step_s']:>9.3f}"
-              f"{fmt(r['mfu'] and 100 * r['mfu'], '.1f', '%'):>7}{fmt(r.get('hfu') and 100 * r['hfu'], '.1f', '%'):>8}"
-              f"{mem:>15}{fmt(r['ratio'], '.2f'):>7}{'x' if r['ratio'] else ' '}")
-    print("tokens/s: SFT trained tokens; GRPO completion tokens. MFU: 6N + 6·L·d·T model FLOPs per trained "
-          "token (GRPO adds 2N + 2·L·d·T per generated-pass token), no recompute; HFU(4N): LoRA frozen weights "
-          "without weight gradients. ratio: tokens/s over the plain loop of the same model and batch.")
-    eight = [r for r in rows if r["mode"].startswith("sft") and r["shape"] == "qwen3-8b"]
-    if not eight or all(r.get("mfu") is None for r in eight):
-        print(f"goal >= {GOAL_MFU:.0%} MFU for 8B SFT: not measured in this run (needs --shape qwen3-8b on a GPU "
-              "whose peak is known, or --peak-tflops)")
-    for r in eight:
-        verdict = r["status"] if r.get("mfu") is None else ("met" if r["mfu"] >= GOAL_MFU else "NOT met")
-        print(f"goal >= {GOAL_MFU:.0%} MFU for 8B SFT, {r['label']}: "
-              f"{fmt(r.get('mfu') and 100 * r['mfu'], '.1f', '%', 'n/a')} -> {verdict}")
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -346,10 +309,10 @@ def main(argv: list[str] | None = None) -> int:
           f"batch {args.batch} x accum {args.accum}, warmup {args.warmup}, steps {args.steps}", flush=True)
     rows = [r for m in modes
             for r in run_child(m, strip_mode(argv), args.grpo_shape if m == "grpo-step" else args.shape)]
-    report(rows, args)
+    train_report.report(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    ts.plot(rows, f"bench_train on {name}: SFT {args.shape} seq {args.seq_len}, GRPO {args.grpo_shape}", args.out,
-            GOAL_MFU)
+    train_report.plot(rows, f"bench_train on {name}: SFT {args.shape} seq {args.seq_len}, GRPO {args.grpo_shape}",
+                      args.out)
     args.out.with_suffix(".json").write_text(json.dumps(
         {"device": name, "args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=2, default=str))
     print(f"\nchart: {args.out}\nfigures: {args.out.with_suffix('.json')}")

@@ -171,6 +171,18 @@ def _autocast(device: str):
     return torch.autocast(device, dtype=torch.bfloat16) if device == "cuda" else nullcontext()
 
 
+def end_step(model, opt, params) -> None:
+    """The end of an optimiser step: clip and apply the gradients (when there is an optimiser), drop
+    them, and wait for the device so the step's time is complete."""
+    import torch
+
+    if opt is not None:
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+    model.zero_grad(set_to_none=True)
+    sync()
+
+
 def plain_sft(model, batches, accum: int, warmup: int, steps: int, optimizer: bool, device: str) -> list[float]:
     """Seconds of each timed optimiser step: ``accum`` micro-batches of forward+backward, then
     clip+AdamW (``optimizer``) or just dropping the gradients."""
@@ -188,11 +200,7 @@ def plain_sft(model, batches, accum: int, warmup: int, steps: int, optimizer: bo
             with _autocast(device):
                 loss = model(input_ids=ids, labels=ids).loss / accum
             loss.backward()
-        if opt is not None:
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-        model.zero_grad(set_to_none=True)
-        sync()
+        end_step(model, opt, params)
         if step >= warmup:
             times.append(time.perf_counter() - t0)
     del opt
@@ -238,10 +246,7 @@ def plain_grpo(model, tok, prompts, reward, gens: int, max_new: int, temperature
             logp = torch.log_softmax(logits.float(), -1).gather(-1, completion[sl, :, None]).squeeze(-1)
             loss = -(adv[sl, None] * logp * cmask[sl]).sum() / n_tok
             loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        model.zero_grad(set_to_none=True)
-        sync()
+        end_step(model, opt, params)
         if step >= warmup:
             times.append(time.perf_counter() - t0)
             completion_tokens.append(int(n_tok.item()))
@@ -250,7 +255,7 @@ def plain_grpo(model, tok, prompts, reward, gens: int, max_new: int, temperature
     return times, completion_tokens, all_tokens
 
 
-# -- trainer plumbing and the chart ------------------------------------------------------------
+# -- trainer plumbing ------------------------------------------------------------
 def make_timer():
     from transformers import TrainerCallback
 
@@ -313,33 +318,3 @@ def single_process_env() -> None:
     for k, v in dict(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK="0", LOCAL_RANK="0",
                      WORLD_SIZE="1").items():
         os.environ.setdefault(k, v)
-
-
-def plot(rows: list[dict], title: str, out, goal: float) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ok = [r for r in rows if r["status"] == "ok"]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
-    labels = [r["label"] for r in ok]
-    colors = ["#9e9e9e" if r["mode"] == "baseline" else "#1f77b4" for r in ok]
-    bars = a1.bar(labels, [r["tokens_per_s"] for r in ok], color=colors)
-    for bar, r in zip(bars, ok):
-        a1.annotate(f"{r['tokens_per_s']:,.0f}" + (f"\n{r['ratio']:.2f}x" if r.get("ratio") else ""),
-                    (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=8)
-    a1.set_yscale("log")
-    a1.set_ylim(top=max([r["tokens_per_s"] for r in ok] + [1]) * 3)
-    a1.set_ylabel("tokens / s (SFT trained, GRPO completion)")
-    mfu = [100 * (r.get("mfu") or 0) for r in ok]
-    a2.bar(labels, mfu, color=colors)
-    a2.axhline(100 * goal, color="#d62728", linestyle="--", linewidth=1, label="goal: 40 % (8B SFT)")
-    a2.set_ylabel("MFU %  (0: no peak FLOPs known)")
-    a2.set_ylim(0, max(mfu + [100 * goal]) * 1.2)
-    a2.legend(fontsize=8)
-    for ax in (a1, a2):
-        ax.tick_params(axis="x", labelrotation=20, labelsize=8)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
