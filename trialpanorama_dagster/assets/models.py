@@ -113,16 +113,6 @@ train_and_evaluate = dg.define_asset_job(
                 "and refresh the report.")
 
 
-def task_set_versions(db: Path) -> dict[str, str]:
-    import duckdb
-
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return dict(con.execute("SELECT task, version FROM task_sets ORDER BY task").fetchall())
-    finally:
-        con.close()
-
-
 @dg.sensor(job=train_and_evaluate, minimum_interval_seconds=3600, default_status=dg.DefaultSensorStatus.STOPPED,
            description="Proposes train_and_evaluate when a task set's version changes (a rebuilt set with other "
                        "samples). Off by default: training is costly, turn it on where a GPU is at hand.")
@@ -131,7 +121,8 @@ def retrain_on_new_task_sets(context: dg.SensorEvaluationContext, warehouse: War
     if not db.exists():
         return dg.SkipReason(f"no warehouse at {db}")
     try:
-        versions = task_set_versions(db)
+        with warehouse.connect(read_only=True) as con:
+            versions = dict(con.execute("SELECT task, version FROM task_sets ORDER BY task").fetchall())
     except Exception as exc:        # the file is locked by a running job: look again next time
         return dg.SkipReason(f"warehouse not readable now ({type(exc).__name__})")
     if not versions:
